@@ -1,0 +1,203 @@
+"""Built-in targets: our numba Lloyd and adapters that configure the peers fairly.
+
+An adapter sets a peer's documented parameters so that it can do what it claims (e.g. ``tol=0``
+so that scikit-learn stops only at a fixed point); it never patches the peer.  Optional peers are
+imported inside the factory, so a missing one costs nothing until it is asked for.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from harness.errors import InvalidArgument, require
+from harness.targets import Target
+
+#: Iteration cap given to every peer that takes one: far more than any test case needs
+#: (Lloyd on our well-separated cases converges in tens of iterations).
+PEER_MAX_ITER = 1000
+
+
+def lloyd_target() -> Target:
+    from harness import api
+
+    def fit(X, k, *, init=None, seed=None):
+        r = api.kmeans(X, k, init="k-means++" if init is None else init, seed=seed, max_iter=PEER_MAX_ITER)
+        return {"centers": r.centers, "labels": r.labels, "converged": r.converged, "n_iter": r.n_iter}
+
+    return Target("lloyd", fit, claims="fixed-point", precision="float64", description="ours: numba Lloyd")
+
+
+def _sklearn_kmeans(algorithm: str):
+    cluster = require("sklearn.cluster", "peers", "the sklearn targets")
+
+    def fit(X, k, *, init=None, seed=None):
+        # tol=0: scikit-learn then stops only when no label changes ("strict convergence"),
+        # i.e. at a Lloyd fixed point.  n_init=1 with the given init, so the start is ours.
+        est = cluster.KMeans(
+            n_clusters=k,
+            init="k-means++" if init is None else np.asarray(init, dtype=np.float64),
+            n_init=1,
+            max_iter=PEER_MAX_ITER,
+            tol=0.0,
+            algorithm=algorithm,
+            random_state=seed,
+            copy_x=True,
+        )
+        est.fit(X)
+        return {
+            "centers": est.cluster_centers_,
+            "labels": est.labels_,
+            "n_iter": est.n_iter_,
+            "converged": bool(est.n_iter_ < PEER_MAX_ITER),
+        }
+
+    return fit
+
+
+def sklearn_target() -> Target:
+    return Target("sklearn", _sklearn_kmeans("lloyd"), description="scikit-learn KMeans(algorithm='lloyd', tol=0)")
+
+
+def sklearn_elkan_target() -> Target:
+    return Target(
+        "sklearn-elkan", _sklearn_kmeans("elkan"), description="scikit-learn KMeans(algorithm='elkan', tol=0)"
+    )
+
+
+def sklearn_minibatch_target() -> Target:
+    """scikit-learn ``MiniBatchKMeans``: an approximate clustering, not a Lloyd fixed point.
+
+    Configured with ``n_init=1`` from the given ``init`` (else its own k-means++), ``random_state``
+    = ``seed`` and ``max_iter=PEER_MAX_ITER`` epochs; its documented early stopping (smoothed
+    inertia not improving for ``max_no_improvement`` mini-batches, ``tol=0``) is left as it is,
+    since stopping there is what it claims.  ``labels_`` are the nearest final centers over the
+    whole data set (``compute_labels=True``).  ``n_iter`` is ``n_iter_`` in epochs; ``converged``
+    is not reported, because its stopping heuristic says nothing about the returned solution.
+    """
+    cluster = require("sklearn.cluster", "peers", "the sklearn-minibatch target")
+
+    def fit(X, k, *, init=None, seed=None):
+        est = cluster.MiniBatchKMeans(
+            n_clusters=k,
+            init="k-means++" if init is None else np.asarray(init, dtype=np.float64),
+            n_init=1,
+            max_iter=PEER_MAX_ITER,
+            random_state=seed,
+            compute_labels=True,
+        )
+        est.fit(X)
+        return {"centers": est.cluster_centers_, "labels": est.labels_, "n_iter": est.n_iter_}
+
+    return Target(
+        "sklearn-minibatch", fit, claims="approximate", description="scikit-learn MiniBatchKMeans (approximate)"
+    )
+
+
+def scipy_target() -> Target:
+    """``scipy.cluster.vq.kmeans2``: plain Lloyd, driven to a fixed point in chunks of its own
+    default ``iter=10``.
+
+    kmeans2 has no stopping rule (``thresh`` is documented as "not used yet"): it always performs
+    ``iter`` assignment/update steps and returns the labels of the *last assignment*, i.e. of the
+    centers before the last update.  Running it once for ``PEER_MAX_ITER`` steps would spend 1000
+    iterations on every call, so the adapter restarts it with ``minit='matrix'`` from the centers it
+    returned, 10 iterations at a time, and stops when a chunk returns exactly the centers it was
+    given: then its last update reproduced its input, which is the fixed-point condition, and
+    ``converged`` is True.  Only kmeans2's documented parameters are used; its answer is passed on
+    unchanged.  A center whose cluster empties keeps its previous position and kmeans2 warns
+    (``missing='warn'``, its default, left as is).  Without ``init``, the first chunk uses
+    ``minit='++'`` seeded through ``rng`` (``seed`` before scipy 1.15).
+    """
+    vq = require("scipy.cluster.vq", "core", "the scipy target")
+    rng_keyword = "rng" if "rng" in inspect.signature(vq.kmeans2).parameters else "seed"
+    chunk = 10
+
+    def fit(X, k, *, init=None, seed=None):
+        if init is None:
+            centers, labels = vq.kmeans2(X, k, iter=chunk, minit="++", **{rng_keyword: seed})
+        else:
+            centers, labels = vq.kmeans2(X, np.array(init, dtype=np.float64), iter=chunk, minit="matrix")
+        n_iter = chunk
+        while n_iter < PEER_MAX_ITER:
+            again, labels = vq.kmeans2(X, centers, iter=chunk, minit="matrix")
+            n_iter += chunk
+            if np.array_equal(again, centers):
+                return {"centers": again, "labels": labels, "n_iter": n_iter, "converged": True}
+            centers = again
+        return {"centers": centers, "labels": labels, "n_iter": n_iter, "converged": False}
+
+    return Target(
+        "scipy", fit, description="scipy.cluster.vq.kmeans2, minit='matrix', 10-iteration chunks to a fixed point"
+    )
+
+
+def faiss_target() -> Target:
+    """``faiss.Kmeans`` in float32 on the whole data set.
+
+    ``max_points_per_centroid=n`` disables faiss's subsampling of the training set (by default it
+    trains on at most 256 points per centroid) and ``min_points_per_centroid=1`` only silences its
+    "please provide at least ... training points" message.  ``niter=PEER_MAX_ITER``; a faiss with
+    ``ClusteringParameters.early_stop_threshold`` (1.15.1 here) stops earlier when the objective is
+    unchanged from the previous iteration (threshold 0, its default), and ``converged`` reports that
+    it did so; an older faiss always runs ``niter`` iterations and ``converged`` is not reported.
+    Given ``init``, the centroids start there (``train(x, init_centroids=...)``); otherwise faiss's
+    own initialisation (``k`` distinct random points) with ``seed`` (faiss's default 1234 when
+    ``seed`` is None).  Labels are faiss's own nearest-centroid search in float32 (``index.search``).
+
+    faiss never leaves a cluster empty: it re-seeds an empty centroid by copying a non-empty one
+    chosen at random (in proportion to its size) and perturbing both by a relative 1/1024 in
+    opposite directions ("splitting", ``nsplit`` in its iteration statistics).
+    """
+    faiss = require("faiss", "peers", "the faiss target")
+
+    def fit(X, k, *, init=None, seed=None):
+        x = np.ascontiguousarray(X, dtype=np.float32)
+        n, d = x.shape
+        params = {"niter": PEER_MAX_ITER, "max_points_per_centroid": n, "min_points_per_centroid": 1}
+        if seed is not None:
+            params["seed"] = int(seed) % 2**31  # a C int; negative seeds mean "seed from the clock"
+        km = faiss.Kmeans(d, k, **params)
+        km.train(x, init_centroids=None if init is None else np.ascontiguousarray(init, dtype=np.float32))
+        _, labels = km.index.search(x, 1)
+        n_iter = len(km.iteration_stats)
+        stops_early = hasattr(km.cp, "early_stop_threshold")
+        return {
+            "centers": km.centroids,
+            "labels": labels.ravel(),
+            "n_iter": n_iter,
+            "converged": (n_iter < PEER_MAX_ITER) if stops_early else None,
+        }
+
+    return Target("faiss", fit, precision="float32", description="faiss.Kmeans (float32), no subsampling")
+
+
+def kmeans1d_target() -> Target:
+    """``kmeans1d.cluster``: the exact k-means optimum in one dimension (Wu 1991 / Grønlund et al.
+    2017, dynamic programming with SMAWK), in float64.
+
+    It takes no initial centers and no seed, so both are ignored.  It handles ``d = 1`` only; other
+    dimensions raise :class:`~harness.errors.InvalidArgument`.  Its answer is passed on as is,
+    including its own handling of ``k > n`` (it clusters with ``min(k, n)`` centers).
+    """
+    kmeans1d = require("kmeans1d", "peers", "the kmeans1d target")
+
+    def fit(X, k, *, init=None, seed=None):
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != 1:
+            raise InvalidArgument(
+                f"X: kmeans1d clusters one-dimensional data only, got d = "
+                f"{X.shape[1] if X.ndim == 2 else 'undefined'} (shape {X.shape}); expected shape (n, 1)"
+            )
+        clusters, centroids = kmeans1d.cluster(np.asarray(X[:, 0], dtype=np.float64).tolist(), k)
+        return {"centers": np.asarray(centroids)[:, None], "labels": np.asarray(clusters, dtype=np.int64)}
+
+    return Target(
+        "kmeans1d",
+        fit,
+        claims="global-optimum",
+        honours_init=False,
+        max_dim=1,
+        description="kmeans1d: exact 1-D optimum (ignores init and seed)",
+    )

@@ -1,0 +1,108 @@
+"""Plain-numpy references for the kernels in :mod:`harness.kernels`: short, obviously right, slow.
+
+Tests compare each kernel ``name`` with ``name_ref`` here.  Nothing here is used on a hot path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def sqdist_ref(X, centers):
+    """All squared distances ``(n, k)`` in float64, from exact differences."""
+    diff = np.asarray(X, dtype=np.float64)[:, None, :] - np.asarray(centers, dtype=np.float64)[None]
+    return np.einsum("nkd,nkd->nk", diff, diff)
+
+
+def assign_labels_ref(X, centers):
+    """Nearest center (first index on ties) and the squared distance to it."""
+    D = sqdist_ref(X, centers)
+    labels = np.argmin(D, axis=1)
+    return labels.astype(np.int64), D[np.arange(len(labels)), labels]
+
+
+def update_centers_ref(X, labels, centers):
+    """Cell means in float64, cast to ``X.dtype``; an empty cell keeps its previous center."""
+    k = centers.shape[0]
+    X64 = np.asarray(X, dtype=np.float64)
+    new = np.array(centers, dtype=X.dtype, copy=True)
+    counts = np.bincount(labels, minlength=k).astype(np.int64)
+    for j in range(k):
+        if counts[j]:
+            new[j] = X64[labels == j].mean(axis=0)
+    return new, counts
+
+
+def objective_ref(X, centers):
+    """Eq. (1): the sum of squared distances to the nearest center (float64)."""
+    return float(sqdist_ref(X, centers).min(axis=1).sum())
+
+
+def lloyd_ref(X, centers, max_iter):
+    """Lloyd's algorithm with the same stopping rule as the kernel: stop after the first update
+    that changes no label.  Returns ``(centers, labels, n_iter, converged)``."""
+    current = np.array(centers, dtype=X.dtype, copy=True)
+    labels, _ = assign_labels_ref(X, current)
+    for n_iter in range(1, max_iter + 1):
+        current, _ = update_centers_ref(X, labels, current)
+        new_labels, _ = assign_labels_ref(X, current)
+        if np.array_equal(new_labels, labels):
+            return current, new_labels, n_iter, True
+        labels = new_labels
+    return current, labels, max_iter, False
+
+
+def kmeans_plusplus_ref(X, k, rng, greedy=True):
+    """k-means++ with the same random numbers as :func:`harness.kernels.kmeans_plusplus`."""
+    n = X.shape[0]
+    n_trials = 2 + int(math.log(k)) if greedy else 1
+    first = int(rng.integers(n))
+    uniforms = rng.random((max(k - 1, 0), n_trials))
+    X64 = np.asarray(X, dtype=np.float64)
+    indices = [first]
+    closest = ((X64 - X64[first]) ** 2).sum(axis=1)
+    for c in range(1, k):
+        cumulative = np.cumsum(closest)
+        total = cumulative[-1]
+        best = None
+        for u in uniforms[c - 1]:
+            if total > 0:
+                idx = min(int(np.searchsorted(cumulative, u * total, side="right")), n - 1)
+                while closest[idx] == 0.0 and idx + 1 < n:
+                    idx += 1
+            else:
+                idx = min(int(u * n), n - 1)
+            cand = np.minimum(closest, ((X64 - X64[idx]) ** 2).sum(axis=1))
+            potential = np.cumsum(cand)[-1]  # sequential, the kernel's summation order
+            if best is None or potential < best[0]:
+                best = (potential, idx, cand)
+        indices.append(best[1])
+        closest = best[2]
+    indices = np.array(indices, dtype=np.int64)
+    return X[indices].astype(X.dtype), indices
+
+
+def kmeans_1d_optimal_ref(x, k):
+    """The exact optimum of eq. (1) in one dimension by dynamic programming over sorted points
+    (optimal 1-D clusters are contiguous).  O(k n^2) time: for small n only.
+
+    Costs of contiguous segments come from prefix sums of the data centered on its median, which
+    keeps the cancellation in Σx² − (Σx)²/m at the scale of the data's spread, not its offset.
+    Returns the optimal objective value.
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    n = len(x)
+    x = x - np.median(x)
+    s1 = np.concatenate([[0.0], np.cumsum(x)])
+    s2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    i = np.arange(n + 1)[:, None]
+    j = np.arange(n + 1)[None, :]
+    m = np.maximum(j - i, 1)
+    cost = (s2[j] - s2[i]) - (s1[j] - s1[i]) ** 2 / m  # cost[i, j] of points i..j-1
+    cost = np.where(j > i, np.maximum(cost, 0.0), np.inf)
+    best = cost[0].copy()  # best[j]: one cluster on the first j points
+    for _ in range(1, min(k, n)):
+        best = np.min(best[:, None] + cost, axis=0)
+    return float(best[n])

@@ -1,0 +1,206 @@
+"""Running checks on a target: Hypothesis drives the cases, shrinks failures, and every outcome
+becomes a :class:`CheckResult` with a status and, on failure, the minimal case record.
+
+Statuses: ``pass`` and ``not-applicable`` count as passed; ``fail``, ``error`` (the target raised),
+``timeout``, ``crashed``, ``out-of-memory`` and ``not-converged`` count as failed.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Flaky
+
+from harness.case import Case
+from harness.errors import NotApplicable, PropertyFailure
+from harness.targets import Fit, Target
+from properties.checks import NotConverged
+from properties.suite import CHECKS, profile_settings
+from strategies import corner_cases, datasets
+
+PASSING = ("pass", "not-applicable")
+STATUSES = ("pass", "not-applicable", "fail", "error", "timeout", "crashed", "out-of-memory", "not-converged")
+
+
+class TargetError(Exception):
+    """The target raised while fitting (status ``error``)."""
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: str
+    examples: int = 0
+    applicable_examples: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    case: dict | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.status in PASSING
+
+    def to_record(self) -> dict:
+        out = asdict(self)
+        out["passed"] = self.passed
+        return out
+
+
+class Runner:
+    """Calls a target on a copy of the data and notes whether the copy was modified."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self.calls = 0
+        self.warnings = 0
+
+    def __call__(self, X, k, *, init=None, seed=None) -> Fit:
+        self.calls += 1
+        X_given = np.array(X, dtype=np.float64, copy=True)
+        init_given = None if init is None else np.array(init, dtype=np.float64, copy=True)
+        try:
+            with warnings.catch_warnings(record=True) as caught:  # a peer's warnings are not ours to print
+                warnings.simplefilter("always")
+                fit = self.target.run(X_given, k, init=init_given, seed=seed)
+            self.warnings += len(caught)
+        except Exception as exc:
+            raise TargetError(f"the target raised {type(exc).__name__}: {exc}") from exc
+        unchanged = np.array_equal(X_given, X) and (init is None or np.array_equal(init_given, init))
+        if not unchanged:
+            from dataclasses import replace
+
+            fit = replace(fit, input_unchanged=False)
+        return fit
+
+
+def run_case(target: Target, check_name: str, case: Case, runner: Runner | None = None):
+    """Run one check on one case (used by the engine and by ``--replay``); raises on failure."""
+    runner = runner or Runner(target)
+    fit = runner(case.X, case.k, init=case.init, seed=case.seed)
+    CHECKS[check_name](case, fit, runner)
+
+
+def _status_of(exc) -> str:
+    if isinstance(exc, PropertyFailure):
+        return "fail"
+    if isinstance(exc, NotConverged):
+        return "not-converged"
+    if isinstance(exc, TargetError):
+        return "error"
+    if isinstance(exc, MemoryError):
+        return "out-of-memory"
+    return "internal"
+
+
+def _datasets_for(target: Target):
+    if target.max_dim is None:
+        return datasets()
+    from hypothesis import strategies as st
+
+    from strategies import ball_mixtures, gaussian_mixtures
+
+    dims = {"min_dim": 1, "max_dim": target.max_dim}
+    return datasets(st.one_of(ball_mixtures(**dims), gaussian_mixtures(**dims)))
+
+
+def run_check(
+    target: Target, check_name: str, *, profile: str = "quick", seed: int = 0, max_examples: int | None = None
+) -> CheckResult:
+    """Run ``check_name`` on ``target`` over the corner cases and ``max_examples`` drawn cases."""
+    base = profile_settings(profile)
+    if max_examples is not None:
+        base = settings(base, max_examples=max_examples)
+    state = {"case": None, "examples": 0, "applicable": 0}
+    runner = Runner(target)
+
+    def body(case):
+        state["case"] = case
+        state["examples"] += 1
+        try:
+            run_case(target, check_name, case, runner)
+        except NotApplicable:
+            return
+        state["applicable"] += 1
+
+    test = body
+    for c in reversed(corner_cases()):
+        if target.max_dim is None or c.dim <= target.max_dim:
+            test = example(c)(test)
+    test = given(_datasets_for(target))(test)
+    test = settings(base)(test)
+    test = hypothesis_seed(seed)(test)
+
+    start = time.perf_counter()
+    try:
+        test()
+    except Exception as exc:  # the minimal failing example was run last: state["case"] is it
+        seconds = time.perf_counter() - start
+        inner = exc
+        flaky = isinstance(exc, Flaky)
+        if flaky and getattr(exc, "exceptions", None):
+            inner = exc.exceptions[0]
+        status = _status_of(inner)
+        case = state["case"]
+        if status == "internal":
+            return CheckResult(
+                check_name,
+                "internal",
+                state["examples"],
+                state["applicable"],
+                seconds,
+                "internal error of the harness:\n" + "".join(traceback.format_exception(inner)),
+                case.to_record() if case is not None else None,
+            )
+        message = str(inner)
+        if isinstance(inner, TargetError) and inner.__cause__ is not None:
+            message += "\n" + "".join(traceback.format_exception(inner.__cause__)[-3:])
+        if flaky:
+            message = (
+                "flaky: the failure did not reproduce on re-running the same case (non-deterministic target?); "
+                + message
+            )
+        return CheckResult(
+            check_name,
+            status,
+            state["examples"],
+            state["applicable"],
+            seconds,
+            message,
+            case.to_record() if case is not None else None,
+            dict(getattr(inner, "details", {}) or {}),
+        )
+    seconds = time.perf_counter() - start
+    status = "pass" if state["applicable"] else "not-applicable"
+    msg = "" if state["applicable"] else "no example applied to this target"
+    return CheckResult(check_name, status, state["examples"], state["applicable"], seconds, msg)
+
+
+def replay_case(target: Target, check_name: str, case: Case) -> CheckResult:
+    """Re-run one recorded case for one check."""
+    start = time.perf_counter()
+    try:
+        run_case(target, check_name, case)
+    except NotApplicable as exc:
+        return CheckResult(check_name, "not-applicable", 1, 0, time.perf_counter() - start, str(exc))
+    except Exception as exc:
+        status = _status_of(exc)
+        if status == "internal":
+            raise
+        return CheckResult(
+            check_name,
+            status,
+            1,
+            1,
+            time.perf_counter() - start,
+            str(exc),
+            case.to_record(),
+            dict(getattr(exc, "details", {}) or {}),
+        )
+    return CheckResult(check_name, "pass", 1, 1, time.perf_counter() - start)

@@ -1,0 +1,70 @@
+"""pytest plugin (entry point ``pytest11``): ``pytest --pyargs properties --kmeans-target SPEC``
+runs the suite on a target, one test item per (check, target)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("kmeans-harness")
+    group.addoption(
+        "--kmeans-target",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="k-means target to verify: built-in name, package.module:attr or path/to/file.py:attr (repeatable)",
+    )
+    group.addoption(
+        "--kmeans-profile",
+        default=None,
+        choices=("quick", "default", "thorough"),
+        help="Hypothesis profile for the kmeans-harness suite (default: $KMEANS_HARNESS_PROFILE or quick)",
+    )
+
+
+class CheckFailed(AssertionError):
+    """A check did not pass; the message is the harness's report."""
+
+
+def make_check(name, profile=None):
+    """A callable ``check(target)`` that runs one named check and raises on failure."""
+
+    def check(target, *, seed=0):
+        from harness.targets import load_target
+        from properties.engine import run_check
+
+        t = load_target(target)
+        prof = profile or os.environ.get("KMEANS_HARNESS_PROFILE", "quick")
+        result = run_check(t, name, profile=prof, seed=seed)
+        if not result.passed:
+            text = f"{name}: {result.status}: {result.message}"
+            if result.case:
+                from harness.case import Case
+
+                text += f"\nminimal case: {Case.from_record(result.case).describe()}"
+                text += f"\ncase record: {result.case}"
+            raise CheckFailed(text)
+        return result
+
+    check.__name__ = f"check_{name}"
+    return check
+
+
+def pytest_generate_tests(metafunc):
+    if "kmeans_target" in metafunc.fixturenames and "kmeans_check" in metafunc.fixturenames:
+        from properties.suite import CHECKS
+
+        specs = metafunc.config.getoption("--kmeans-target") or []
+        profile = metafunc.config.getoption("--kmeans-profile")
+        pairs = [(spec, make_check(name, profile)) for spec in specs for name in CHECKS]
+        ids = [f"{spec}-{name}" for spec in specs for name in CHECKS]
+        metafunc.parametrize(("kmeans_target", "kmeans_check"), pairs, ids=ids)
+
+
+@pytest.fixture
+def kmeans_harness_check():
+    """The :func:`make_check` factory, for users writing their own parametrisation."""
+    return make_check

@@ -1,0 +1,48 @@
+"""The registry of named checks and the Hypothesis settings profiles of the suite.
+
+``CHECKS`` maps a snake_case name to ``check_<name>(case, fit, runner)``; the CLI, the pytest
+plugin and ``parametrize_with_checks`` all iterate over it.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+
+from harness.config import HYPOTHESIS_PROFILES, PROFILE_EXAMPLES
+from properties import checks
+from properties.metamorphic import RELATIONS, make_relation_check
+
+CHECKS = {
+    "output_contract": checks.check_output_contract,
+    "fixed_point": checks.check_fixed_point,
+    "objective_not_worse_than_init": checks.check_objective_not_worse_than_init,
+    "respects_init": checks.check_respects_init,
+    "deterministic": checks.check_deterministic,
+    **{name: make_relation_check(name) for name in RELATIONS},
+}
+
+
+def register_profiles() -> None:
+    """Register ``kmeans-harness-quick|default|thorough`` (never touching the user's default)."""
+    for profile, name in HYPOTHESIS_PROFILES.items():
+        settings.register_profile(
+            name,
+            max_examples=PROFILE_EXAMPLES[profile],
+            deadline=None,
+            database=None,
+            derandomize=profile != "thorough",
+            report_multiple_bugs=False,
+            print_blob=False,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+        )
+
+
+def profile_settings(profile: str) -> settings:
+    if profile not in HYPOTHESIS_PROFILES:
+        raise ValueError(f"profile: expected one of {sorted(HYPOTHESIS_PROFILES)}, got {profile!r}")
+    register_profiles()
+    return settings.get_profile(HYPOTHESIS_PROFILES[profile])
+
+
+register_profiles()

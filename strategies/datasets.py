@@ -1,0 +1,148 @@
+"""The ``datasets`` strategy: a full verification input (a :class:`harness.case.Case`).
+
+The input space covers what breaks real implementations: degenerate sizes (k = 1, d = 1, n close
+to k, duplicate points, fewer distinct points than k), scale (clusters of over 10^4 points), data
+far from the origin and at extreme magnitudes, k different from the number of true clusters, and
+adversarial starts.  Every choice shrinks toward the simplest: fewer points, the ordinary
+magnitude, k equal to the number of true clusters, the simplest start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from harness.case import INIT_KINDS, Case
+from harness.models import BallMixture, GaussianMixture
+from strategies.inits import build_init
+from strategies.mixtures import ball_mixtures, gaussian_mixtures
+
+#: Where the data sits, simplest first: as generated, far from the origin, at tiny or huge scale.
+PLACEMENTS = ("origin", "far", "tiny-scale", "huge-scale")
+#: Sizes, simplest first.  "large" gives every true cluster over 10^4 points.
+SIZES = ("small", "tiny", "large")
+#: Points per true cluster in a "large" case.
+LARGE_CLUSTER_POINTS = 12_000
+
+
+def place(mixture, placement: str, rng_seed: int):
+    """Move/scale a mixture: ``far`` translates it 10^6 along a random direction; the scales
+    multiply every coordinate by 2^-40 or 2^40 (exact in binary floating point)."""
+    if placement == "origin":
+        return mixture
+    centers = np.asarray(mixture.centers, dtype=np.float64)
+    scale = mixture.radius if isinstance(mixture, BallMixture) else mixture.sigma
+    if placement == "far":
+        direction = np.random.default_rng(rng_seed).standard_normal(mixture.dim)
+        direction /= np.linalg.norm(direction) or 1.0
+        centers = centers + 1e6 * direction
+    else:
+        factor = 2.0**-40 if placement == "tiny-scale" else 2.0**40
+        centers, scale = centers * factor, scale * factor
+    return type(mixture)(centers, scale)
+
+
+def make_case(
+    mixture,
+    n,
+    k,
+    sample_seed,
+    init_kind="k-means++",
+    init_seed=0,
+    *,
+    stratified=False,
+    distinct_points=None,
+    placement="origin",
+):
+    """Build a :class:`Case` (and its init) deterministically from its parameters."""
+    mixture = place(mixture, placement, sample_seed)
+    case = Case(mixture, n, k, sample_seed, init_kind, init_seed, stratified, distinct_points)
+    init = build_init(init_kind, case.X, mixture, k, init_seed)
+    return Case(mixture, n, k, sample_seed, init_kind, init_seed, stratified, distinct_points, init)
+
+
+def datasets(
+    mixtures=None,
+    *,
+    max_points: int = 400,
+    init_kinds=INIT_KINDS,
+    allow_k_mismatch: bool = True,
+    allow_degenerate: bool = True,
+    allow_large: bool = True,
+    allow_placements: bool = True,
+):
+    """Draw a :class:`Case` from ``mixtures`` (default: ball or Gaussian mixtures).
+
+    ``max_points`` bounds the ordinary sizes; ``allow_large`` adds cases with over 10^4 points per
+    true cluster.  The sample and init seeds are drawn by Hypothesis, so a case is reproducible
+    from its record.
+    """
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 2:
+        raise InvalidArgument(f"max_points={max_points!r} must be an integer >= 2")
+    init_kinds = tuple(init_kinds)
+    unknown = [kind for kind in init_kinds if kind not in INIT_KINDS]
+    if not init_kinds or unknown:
+        raise InvalidArgument(f"init_kinds={init_kinds!r} must be a non-empty subset of {INIT_KINDS}")
+    if mixtures is None:
+        mixtures = st.one_of(ball_mixtures(), gaussian_mixtures())
+    sizes = tuple(s for s in SIZES if (s != "tiny" or allow_degenerate) and (s != "large" or allow_large))
+
+    @st.composite
+    def build(draw):
+        mixture = draw(mixtures, label="mixture")
+        k_true = mixture.k
+        size = draw(st.sampled_from(sizes), label="size")
+        k_delta = draw(st.sampled_from((0, 1, -1, 2)), label="k_delta") if allow_k_mismatch else 0
+        k = max(1, k_true + k_delta)
+        if size == "large":
+            n = LARGE_CLUSTER_POINTS * k_true
+            k = min(k, n)
+        elif size == "tiny":
+            n = draw(st.integers(k, k + 3), label="n")
+        else:
+            n = draw(st.integers(max(k, min(2 * k_true, max_points)), max(k, max_points)), label="n")
+        distinct = None
+        if allow_degenerate and size != "large":
+            distinct = draw(st.one_of(st.none(), st.integers(1, max(1, min(k, n)))), label="distinct_points")
+        placement = draw(st.sampled_from(PLACEMENTS if allow_placements else PLACEMENTS[:1]), label="placement")
+        stratified = draw(st.booleans(), label="stratified")
+        init_kind = draw(st.sampled_from(init_kinds), label="init_kind")
+        sample_seed = draw(st.integers(0, 2**32 - 1), label="sample_seed")
+        init_seed = draw(st.integers(0, 2**32 - 1), label="init_seed")
+        return make_case(
+            mixture,
+            n,
+            k,
+            sample_seed,
+            init_kind,
+            init_seed,
+            stratified=stratified,
+            distinct_points=distinct,
+            placement=placement,
+        )
+
+    return build()
+
+
+def corner_cases():
+    """Explicit cases every check runs first (as ``@example``): the corners where real
+    implementations break, so a quick profile always visits them."""
+    ball = BallMixture.with_separation
+    gauss = GaussianMixture.with_separation
+    prop2 = BallMixture([[-2.0], [0.0], [2.0]], 0.3)  # Proposition 2's model
+    return [
+        make_case(ball(1, 1, 10.0), 50, 1, 1),  # k = 1, d = 1
+        make_case(prop2, 300, 3, 2, "k-means++", 3),  # d = 1, three intervals
+        make_case(ball(3, 2, 10.0), 3, 3, 4, "random", 5),  # n = k
+        make_case(ball(3, 2, 10.0), 30, 3, 6, "k-means++", 7, distinct_points=2),  # fewer distinct points than k
+        make_case(ball(3, 2, 10.0, seed=1), 3 * LARGE_CLUSTER_POINTS, 3, 8, "k-means++", 9),  # scale
+        make_case(ball(3, 2, 10.0, seed=2), 500, 3, 10, "k-means++", 11, placement="far"),  # far from origin
+        make_case(gauss(3, 3, 10.0, seed=3), 400, 3, 12, "fixed-point", 13, placement="huge-scale"),
+        make_case(ball(3, 2, 10.0, seed=4), 400, 3, 14, "fixed-point", 15, placement="tiny-scale"),
+        make_case(ball(4, 2, 10.0, seed=5), 400, 4, 16, "far", 17),  # empty clusters at the start
+        make_case(ball(3, 2, 10.0, seed=6), 400, 5, 18, "one-cluster", 19),  # k > number of true clusters
+        make_case(gauss(4, 10, 10.0, seed=7), 600, 4, 20, "duplicated", 21),
+        make_case(ball(4, 3, 10.0, seed=8), 400, 4, 22, "none", 23),  # the target seeds itself
+        make_case(ball(4, 2, 10.0, seed=9), 400, 3, 24, "fixed-point", 25),  # a spurious-ish fixed point, k < k*
+    ]
