@@ -46,12 +46,22 @@ class Case:
     stratified: bool = False
     distinct_points: int | None = None
     init: np.ndarray | None = field(default=None, repr=False)
+    grid_step: float | None = None
 
     @cached_property
     def sample(self):
         X, y = self.mixture.sample(self.n, self.sample_seed, stratified=self.stratified)
+        if self.grid_step is not None:
+            # snap to a lattice: duplicate points and exact ties between centers
+            X = np.round(X / self.grid_step) * self.grid_step
         if self.distinct_points is not None:
-            idx = np.arange(self.n) % self.distinct_points
+            # the first m rows once each, then row 0 for half the rest and the m rows cyclically for the
+            # other half: fewer distinct points than k, repeated *unequally* (equal repetition would
+            # hide a bug that drops multiplicities)
+            m, rest = self.distinct_points, max(self.n - self.distinct_points, 0)
+            idx = np.concatenate(
+                [np.arange(min(m, self.n)), np.zeros(rest // 2, dtype=np.int64), np.arange(rest - rest // 2) % m]
+            )
             X, y = X[idx], y[idx]
         X.setflags(write=False)
         y.setflags(write=False)
@@ -86,6 +96,7 @@ class Case:
             "init_kind": self.init_kind,
             "init_seed": self.init_seed,
             "init": None if self.init is None else np.asarray(self.init).tolist(),
+            "grid_step": self.grid_step,
         }
 
     @classmethod
@@ -102,6 +113,7 @@ class Case:
                 stratified=bool(record.get("stratified", False)),
                 distinct_points=record.get("distinct_points"),
                 init=None if init is None else np.array(init, dtype=np.float64),
+                grid_step=None if record.get("grid_step") is None else float(record["grid_step"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidArgument(
@@ -129,6 +141,7 @@ class Case:
 
     def describe(self) -> str:
         extra = f", distinct_points={self.distinct_points}" if self.distinct_points is not None else ""
+        extra += f", grid_step={self.grid_step:g}" if self.grid_step is not None else ""
         return (
             f"{self.mixture.describe()}; n={self.n}, k={self.k}, sample_seed={self.sample_seed}"
             f"{', stratified' if self.stratified else ''}{extra}; init={self.init_kind} (init_seed={self.init_seed})"

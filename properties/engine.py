@@ -111,9 +111,17 @@ def _datasets_for(target: Target):
 
 
 def run_check(
-    target: Target, check_name: str, *, profile: str = "quick", seed: int = 0, max_examples: int | None = None
+    target: Target,
+    check_name: str,
+    *,
+    profile: str = "quick",
+    seed: int = 0,
+    max_examples: int | None = None,
+    explicit_cases: bool = True,
 ) -> CheckResult:
-    """Run ``check_name`` on ``target`` over the corner cases and ``max_examples`` drawn cases."""
+    """Run ``check_name`` on ``target`` over the corner cases (unless ``explicit_cases`` is False;
+    they run first and, being explicit, are reported as they are, not shrunk) and ``max_examples``
+    drawn cases, which Hypothesis shrinks on failure."""
     base = profile_settings(profile)
     if max_examples is not None:
         base = settings(base, max_examples=max_examples)
@@ -130,7 +138,7 @@ def run_check(
         state["applicable"] += 1
 
     test = body
-    for c in reversed(corner_cases()):
+    for c in reversed(corner_cases() if explicit_cases else []):
         if target.max_dim is None or c.dim <= target.max_dim:
             test = example(c)(test)
     test = given(_datasets_for(target))(test)

@@ -54,12 +54,17 @@ def make_case(
     stratified=False,
     distinct_points=None,
     placement="origin",
+    grid_step=None,
 ):
-    """Build a :class:`Case` (and its init) deterministically from its parameters."""
+    """Build a :class:`Case` (and its init) deterministically from its parameters.
+
+    ``grid_step`` (in units of the mixture's radius or σ) snaps the data to a lattice."""
     mixture = place(mixture, placement, sample_seed)
-    case = Case(mixture, n, k, sample_seed, init_kind, init_seed, stratified, distinct_points)
+    if grid_step is not None:
+        grid_step = float(grid_step) * (mixture.radius if isinstance(mixture, BallMixture) else mixture.sigma)
+    case = Case(mixture, n, k, sample_seed, init_kind, init_seed, stratified, distinct_points, None, grid_step)
     init = build_init(init_kind, case.X, mixture, k, init_seed)
-    return Case(mixture, n, k, sample_seed, init_kind, init_seed, stratified, distinct_points, init)
+    return Case(mixture, n, k, sample_seed, init_kind, init_seed, stratified, distinct_points, init, grid_step)
 
 
 def datasets(
@@ -92,24 +97,30 @@ def datasets(
     def build(draw):
         mixture = draw(mixtures, label="mixture")
         k_true = mixture.k
-        size = draw(st.sampled_from(sizes), label="size")
+        # Every choice is drawn whatever the size, so that the choice sequence stays aligned when
+        # the shrinker changes one of them (that is what lets a large case shrink to a small one).
         k_delta = draw(st.sampled_from((0, 1, -1, 2)), label="k_delta") if allow_k_mismatch else 0
         k = max(1, k_true + k_delta)
-        if size == "large":
-            n = LARGE_CLUSTER_POINTS * k_true
-            k = min(k, n)
-        elif size == "tiny":
-            n = draw(st.integers(k, k + 3), label="n")
-        else:
-            n = draw(st.integers(max(k, min(2 * k_true, max_points)), max(k, max_points)), label="n")
-        distinct = None
-        if allow_degenerate and size != "large":
-            distinct = draw(st.one_of(st.none(), st.integers(1, max(1, min(k, n)))), label="distinct_points")
+        n_small = draw(st.integers(max(k, min(2 * k_true, max_points)), max(k, max_points)), label="n")
+        tiny_extra = draw(st.integers(0, 3), label="tiny_extra")
+        distinct = draw(st.one_of(st.none(), st.integers(1, 2 * k + 1)), label="distinct_points")
+        grid = draw(st.sampled_from((None, 1.0, 0.5)), label="grid_step")
         placement = draw(st.sampled_from(PLACEMENTS if allow_placements else PLACEMENTS[:1]), label="placement")
         stratified = draw(st.booleans(), label="stratified")
         init_kind = draw(st.sampled_from(init_kinds), label="init_kind")
         sample_seed = draw(st.integers(0, 2**32 - 1), label="sample_seed")
         init_seed = draw(st.integers(0, 2**32 - 1), label="init_seed")
+        size = draw(st.sampled_from(sizes), label="size")
+        if size == "large":
+            n, distinct, grid = LARGE_CLUSTER_POINTS * k_true, None, None
+        elif size == "tiny":
+            n = k + tiny_extra
+        else:
+            n = n_small
+        if not allow_degenerate:
+            distinct, grid = None, None
+        if distinct is not None:
+            distinct = min(distinct, n)
         return make_case(
             mixture,
             n,
@@ -120,6 +131,7 @@ def datasets(
             stratified=stratified,
             distinct_points=distinct,
             placement=placement,
+            grid_step=grid,
         )
 
     return build()
@@ -145,4 +157,7 @@ def corner_cases():
         make_case(gauss(4, 10, 10.0, seed=7), 600, 4, 20, "duplicated", 21),
         make_case(ball(4, 3, 10.0, seed=8), 400, 4, 22, "none", 23),  # the target seeds itself
         make_case(ball(4, 2, 10.0, seed=9), 400, 3, 24, "fixed-point", 25),  # a spurious-ish fixed point, k < k*
+        # lattice data whose Lloyd fixed point from this start has a point exactly midway between centers
+        make_case(BallMixture([[0.0]], 1.0), 6, 2, 5, "random", 5, grid_step=0.5),
+        make_case(ball(2, 2, 10.0), 12, 2, 28, "k-means++", 29, distinct_points=5),  # unequal duplicates
     ]

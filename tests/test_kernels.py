@@ -119,8 +119,9 @@ def elements(kind: str, dtype):
         return st.integers(-8, 8).map(float)
     if kind == "fixed":  # multiples of 1/64: look like real data, yet sums and distances are exact
         return st.integers(-4096, 4096).map(lambda v: v / 64.0)
-    # general floats; magnitudes ≥ 2^-20 (or 0) keep every nonzero squared difference far above the
-    # float64 underflow threshold, where the relative error model above would not hold
+    # general floats; magnitudes ≥ 2^-20 (or 0) make every nonzero difference a multiple of at least
+    # 2^-72 (one float64 spacing at 2^-20), so squares stay far above the float64 underflow
+    # threshold 2^-1022, below which the relative error model above would not hold
     width = 32 if dtype == np.float32 else 64
     magnitude = st.floats(min_value=2.0**-20, max_value=ELEMENT_BOUND["float"], width=width)
     return st.just(0.0) | st.builds(lambda m, s: s * m, magnitude, st.sampled_from([1.0, -1.0]))
@@ -318,6 +319,7 @@ def _reference_trajectory_is_unambiguous(X, centers, n_assignments):
 def test_lloyd_matches_reference(case, max_iter):
     # integer or 1/64-grid data: cell sums are exact, so centers are bit-identical whenever labels are
     X, centers = case
+    assert is_exact(X), "the strategy must give exactly summable data for this comparison"
     out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, centers, max_iter)
     centers_ref, labels_ref, n_iter_ref, converged_ref = reference.lloyd_ref(X, centers, max_iter)
     # lloyd_ref assigns once per update plus once at the start

@@ -270,6 +270,11 @@ INVALID = [
         lambda: BallMixture.with_separation(5, 1, 5.0, separation_ratio_spread=2.0),
         "separation_ratio_spread",
     ),
+    (
+        "spread≠1 with two clusters",  # one distance only: η_max = η_min
+        lambda: GaussianMixture.with_separation(2, 3, 5.0, separation_ratio_spread=3.0),
+        "separation_ratio_spread",
+    ),
     ("separation_ratio_min=2 (ball)", lambda: BallMixture.with_separation(3, 2, 2.0), "separation_ratio_min"),
     ("separation_ratio_min=1 (ball)", lambda: BallMixture.with_separation(3, 2, 1.0), "separation_ratio_min"),
     ("separation_ratio_min=0", lambda: GaussianMixture.with_separation(3, 2, 0.0), "separation_ratio_min"),

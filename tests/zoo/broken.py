@@ -207,9 +207,11 @@ def loose_tolerance(X, k, *, init=None, seed=None):
 def absolute_tolerance(X, k, *, init=None, seed=None):
     """Bug: stops when no center moved more than an *absolute* 1e-4 and reports convergence.
 
-    Fine on data of spread ~1e3; on data scaled down (spread <= ~1e-4) it stops after the first
-    update, still claiming convergence.  Caught by: metamorphic scaling (fit(cX) != c fit(X) for a
-    small c) and fixed_point on small-scale data.
+    Fine on data of spread ~1e3; on data of spread ~1 or less it stops while labels still change,
+    and on data scaled down far enough it stops after the first update, still claiming convergence.
+    Caught by: fixed_point on small-scale data.  Not by a metamorphic relation that restarts the
+    target *at* a fixed point (the first update then moves nothing, so it stops correctly); only
+    a relation between two runs from a non-fixed start (fit(cX, c init) = c fit(X, init)) sees it.
     """
     return _lloyd(X, k, init, seed, shift_tol=1e-4)
 
@@ -529,9 +531,10 @@ def duplicate_points_bug(X, k, *, init=None, seed=None):
     """Bug: removes duplicate rows (``np.unique(X, axis=0)``) before clustering "for speed", so each
     distinct point counts once however often it occurs; labels are mapped back to every row.
 
-    Correct on data without repeated rows.  Caught by: fixed_point (a center is not the mean of
-    its cell counted with multiplicity) on data with duplicate rows; metamorphic duplication of a
-    subset of rows.
+    Correct on data without repeated rows, and on data whose rows all repeat equally often (so
+    duplicating every row, the usual metamorphic relation, cannot see it).  Caught by: fixed_point
+    (a center is not the mean of its cell counted with multiplicity) on data whose rows repeat
+    *unequally* often.
     """
     X64 = np.asarray(X, dtype=np.float64)
     unique, inverse = np.unique(X64, axis=0, return_inverse=True)
