@@ -245,7 +245,10 @@ def cmd_verify(args) -> int:
         try:  # a verify report names the failing check: replay just that one
             with open(args.replay, encoding="utf-8") as fh:
                 report = json.load(fh)
-            names = [c["name"] for c in report.get("checks", []) if c.get("case")][:1] or names
+            if isinstance(report.get("check"), str) and report["check"] in CHECKS:
+                names = [report["check"]]  # a case file written by verify names its check
+            else:
+                names = [c["name"] for c in report.get("checks", []) if c.get("case")][:1] or names
         except (OSError, ValueError, AttributeError):
             pass
     target = load_target(args.target)

@@ -141,7 +141,8 @@ def faiss_target() -> Target:
     "please provide at least ... training points" message.  ``niter=PEER_MAX_ITER``; a faiss with
     ``ClusteringParameters.early_stop_threshold`` (1.15.1 here) stops earlier when the objective is
     unchanged from the previous iteration (threshold 0, its default), and ``converged`` reports that
-    it did so; an older faiss always runs ``niter`` iterations and ``converged`` is not reported.
+    it did so (running all ``niter`` iterations leaves ``converged`` unreported); an older faiss
+    always runs ``niter`` iterations and ``converged`` is not reported.
     Given ``init``, the centroids start there (``train(x, init_centroids=...)``); otherwise faiss's
     own initialisation (``k`` distinct random points) with ``seed`` (faiss's default 1234 when
     ``seed`` is None).  Labels are faiss's own nearest-centroid search in float32 (``index.search``).
@@ -167,7 +168,9 @@ def faiss_target() -> Target:
             "centers": km.centroids,
             "labels": labels.ravel(),
             "n_iter": n_iter,
-            "converged": (n_iter < PEER_MAX_ITER) if stops_early else None,
+            # stopping early is faiss saying "converged"; running every iteration says nothing (its
+            # early stop does not fire for every input, e.g. k = 1), so the fit itself is judged
+            "converged": True if stops_early and n_iter < PEER_MAX_ITER else None,
         }
 
     return Target("faiss", fit, precision="float32", description="faiss.Kmeans (float32), no subsampling")
