@@ -1,6 +1,7 @@
 """Hypothesis profiles for the test suite, chosen by ``KMEANS_HARNESS_PROFILE`` (quick/default/thorough).
 
-Profile names come from :mod:`harness.config`; only the example counts are set here.  ``derandomize`` keeps
+The names are those of :mod:`harness.config` with a ``-tests`` suffix, so they never replace the
+profiles that ``kmeans-harness verify`` registers (:mod:`properties.suite`).  ``derandomize`` keeps
 a run reproducible (CI failures replay locally); the health checks are relaxed because the kernels
 run as plain Python under ``NUMBA_DISABLE_JIT=1``, which is slow by design.
 """
@@ -19,7 +20,7 @@ MAX_EXAMPLES = {"quick": 25, "default": 100, "thorough": 1000}
 
 for _short, _full in HYPOTHESIS_PROFILES.items():
     settings.register_profile(
-        _full,
+        f"{_full}-tests",
         max_examples=MAX_EXAMPLES[_short],
         deadline=None,  # JIT compilation of a new dtype specialisation takes seconds on first call
         derandomize=True,
@@ -29,8 +30,9 @@ for _short, _full in HYPOTHESIS_PROFILES.items():
 _requested = os.environ.get(PROFILE_ENV_VAR, "quick") or "quick"
 if _requested not in HYPOTHESIS_PROFILES:
     raise pytest.UsageError(f"{PROFILE_ENV_VAR}: expected one of {', '.join(HYPOTHESIS_PROFILES)}, got {_requested!r}")
-settings.load_profile(HYPOTHESIS_PROFILES[_requested])
+settings.load_profile(f"{HYPOTHESIS_PROFILES[_requested]}-tests")
 
 
 def pytest_report_header(config):
-    return f"kmeans-harness Hypothesis profile: {HYPOTHESIS_PROFILES[_requested]} ({PROFILE_ENV_VAR}={_requested})"
+    name = HYPOTHESIS_PROFILES[_requested]
+    return f"kmeans-harness Hypothesis profile: {name}-tests ({PROFILE_ENV_VAR}={_requested})"
