@@ -1,29 +1,40 @@
 """kmeans-harness: is your k-means right, how fast is it, how often does it land in a bad minimum?
 
 Public entry points: :func:`kmeans`, :func:`lloyd`, the mixtures in :mod:`harness.models`, the
-target decorator :func:`target`.  See README.md.
+target decorator :func:`target`, and the scikit-learn estimator :class:`KMeans` (needs the ``peers``
+extra).  See README.md.
 """
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 from harness.api import KMeansResult, kmeans, lloyd
 from harness.errors import InvalidArgument, MissingDependency, PropertyFailure
 from harness.models import BallMixture, GaussianMixture
 
+# The one source of the version is pyproject.toml's ``version``; the CLI's --version prints this.
 try:
-    from importlib.metadata import version as _version
-
     __version__ = _version("kmeans-harness")
-except Exception:  # pragma: no cover - running from a source tree without install
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
 
-def __getattr__(name):  # targets import lazily: they pull in optional peers' adapters
+def __getattr__(name):  # imported lazily: targets pull in peers' adapters, KMeans needs scikit-learn
     if name in ("target", "load_target", "Target"):
         from harness import targets
 
         return getattr(targets, name)
+    if name == "KMeans":
+        from harness.errors import require
+
+        require("sklearn", "peers", "harness.KMeans")
+        from harness.estimator import KMeans
+
+        return KMeans
     raise AttributeError(f"module 'harness' has no attribute {name!r}")
 
 
+# KMeans is public but left out of __all__, so that ``from harness import *`` works without scikit-learn.
 __all__ = [
     "BallMixture",
     "GaussianMixture",

@@ -7,8 +7,10 @@ Neither modifies the caller's arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from harness import kernels
 from harness.config import DEFAULT_MAX_ITER
@@ -16,6 +18,9 @@ from harness.errors import InvalidArgument
 from harness.validation import check_centers, check_data, check_k, check_max_iter, check_seed
 
 __all__ = ["KMeansResult", "kmeans", "lloyd", "init_centers"]
+
+#: What ``seed`` accepts: None (fresh entropy), a non-negative int, or a numpy Generator (consumed).
+Seed = int | np.random.Generator | None
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,8 @@ class KMeansResult:
         False when ``max_iter`` stopped the run first
     """
 
-    centers: np.ndarray
-    labels: np.ndarray
+    centers: NDArray[np.floating[Any]]
+    labels: NDArray[np.int64]
     objective: float
     n_iter: int
     converged: bool
@@ -42,17 +47,20 @@ class KMeansResult:
 INIT_METHODS = ("k-means++", "greedy-k-means++", "random")
 
 
-def init_centers(X, k, init="k-means++", seed=None) -> np.ndarray:
+def init_centers(
+    X: ArrayLike, k: int, init: str | ArrayLike = "k-means++", seed: Seed = None
+) -> NDArray[np.floating[Any]]:
     """Initial centers: ``"k-means++"`` (greedy, 2 + ⌊ln k⌋ candidates per step, as scikit-learn),
     ``"plain-k-means++"`` (one candidate), or ``"random"`` (k distinct data rows, uniformly)."""
     X = check_data(X)
     k = check_k(k, X.shape[0])
     rng = np.random.default_rng(check_seed(seed))
     if isinstance(init, str):
+        exponent = _range_exponent(X)  # k-means++ compares squared distances: keep them in range
         if init in ("k-means++", "greedy-k-means++"):
-            return kernels.kmeans_plusplus(X, k, rng, greedy=True)[0]
+            return _unscaled(kernels.kmeans_plusplus(_scaled(X, exponent), k, rng, greedy=True)[0], exponent)
         if init == "plain-k-means++":
-            return kernels.kmeans_plusplus(X, k, rng, greedy=False)[0]
+            return _unscaled(kernels.kmeans_plusplus(_scaled(X, exponent), k, rng, greedy=False)[0], exponent)
         if init == "random":
             return X[rng.choice(X.shape[0], size=k, replace=False)].copy()
         raise InvalidArgument(
@@ -61,7 +69,9 @@ def init_centers(X, k, init="k-means++", seed=None) -> np.ndarray:
     return check_centers(init, k, X.shape[1], X.dtype)
 
 
-def kmeans(X, k, *, init="k-means++", seed=None, max_iter=DEFAULT_MAX_ITER) -> KMeansResult:
+def kmeans(
+    X: ArrayLike, k: int, *, init: str | ArrayLike = "k-means++", seed: Seed = None, max_iter: int = DEFAULT_MAX_ITER
+) -> KMeansResult:
     """k-means by Lloyd's algorithm to an exact fixed point.
 
     Parameters
@@ -75,6 +85,15 @@ def kmeans(X, k, *, init="k-means++", seed=None, max_iter=DEFAULT_MAX_ITER) -> K
     Returns
     -------
     KMeansResult
+
+    Notes
+    -----
+    Boolean data is taken as 0/1 (float64).  Any finite magnitude works: data near the limits of
+    its precision (about 1e±155 in float64, 1e±19 in float32, where squared distances overflow or
+    underflow) is scaled by a power of two internally, which is exact (see ``_range_exponent``).
+    ``objective`` is then the true sum rounded to float64: ``inf`` when it exceeds the float64 range.
+    Degenerate data is valid: all points identical, or fewer distinct points than ``k`` (some
+    centers then coincide and some clusters are empty).
     """
     X = check_data(X)
     k = check_k(k, X.shape[0])
@@ -83,7 +102,7 @@ def kmeans(X, k, *, init="k-means++", seed=None, max_iter=DEFAULT_MAX_ITER) -> K
     return _run_lloyd(X, centers, max_iter)
 
 
-def lloyd(X, centers, *, max_iter=DEFAULT_MAX_ITER) -> KMeansResult:
+def lloyd(X: ArrayLike, centers: ArrayLike, *, max_iter: int = DEFAULT_MAX_ITER) -> KMeansResult:
     """Lloyd's algorithm from ``centers : (k, d)`` until no label changes or ``max_iter`` updates.
 
     An empty cluster keeps its previous center.
@@ -96,6 +115,39 @@ def lloyd(X, centers, *, max_iter=DEFAULT_MAX_ITER) -> KMeansResult:
     return _run_lloyd(X, c, check_max_iter(max_iter))
 
 
-def _run_lloyd(X, centers, max_iter) -> KMeansResult:
-    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, centers, max_iter)
-    return KMeansResult(out, labels, float(np.sum(min_sqdist)), n_iter, converged)
+def _run_lloyd(X: NDArray[np.floating[Any]], centers: NDArray[np.floating[Any]], max_iter: int) -> KMeansResult:
+    exponent = _range_exponent(X, centers)
+    scaled_X, scaled_centers = _scaled(X, exponent), _scaled(centers, exponent)
+    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(scaled_X, scaled_centers, max_iter)
+    with np.errstate(over="ignore", under="ignore"):  # the true objective may lie outside the float range
+        objective = float(np.ldexp(np.sum(min_sqdist), 2 * exponent))
+    return KMeansResult(_unscaled(out, exponent), labels, objective, n_iter, converged)
+
+
+# ------------------------------------------------------------------------------------------------
+# Data of extreme magnitude.  Squared distances of data near 1e±155 (float64) overflow to inf or
+# underflow to 0 and every point ties.  Multiplying by a power of two is exact in binary floating
+# point and commutes with every operation of Lloyd (differences, squares, sums, comparisons, division
+# by a count), so the kernels run on X·2^-e, with max|X·2^-e| in [1/2, 1), and the centers are
+# scaled back: the same centers and labels as exact-range arithmetic would give.  Only coordinates
+# below max|X|·2^-1021 (float64; 2^-125 in float32) can round to zero, far below the data's rounding.
+
+
+def _range_exponent(*arrays) -> int:
+    """0 when max|x| over ``arrays`` lies in [2^(minexp/4), 2^(maxexp/4)] — about [1e-77, 1e77] in
+    float64 and [3e-10, 4e9] in float32, where d·(2 max|x|)² cannot overflow and squared differences of
+    relative size ε cannot underflow, even if a kernel accumulated in the data's own precision —
+    else e with max|x| = f·2^e, f in [1/2, 1)."""
+    magnitude = max(float(np.max(np.abs(a))) for a in arrays)
+    info = np.finfo(arrays[0].dtype)
+    if magnitude == 0 or 2.0 ** (info.minexp / 4) <= magnitude <= 2.0 ** (info.maxexp / 4):
+        return 0
+    return int(np.frexp(magnitude)[1])
+
+
+def _scaled(A, exponent: int):
+    return A if exponent == 0 else np.ldexp(A, -exponent)
+
+
+def _unscaled(A, exponent: int):
+    return A if exponent == 0 else np.ldexp(A, exponent)

@@ -8,9 +8,12 @@ missing optional dependency), 3 an internal error of the harness.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 import traceback
 
@@ -58,13 +61,56 @@ def _positive_float(text):
     return v
 
 
+def _memory_limit(text):
+    from harness.errors import InvalidArgument
+    from harness.isolation import parse_memory_limit
+
+    try:
+        return parse_memory_limit(text)
+    except InvalidArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("memory limit: ")) from None
+
+
+def _json_safe(obj):
+    """NaN and infinities become None: JSON has no such numbers (a hostile target's answer may)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def write_json(path: str, payload: dict) -> None:
-    text = json.dumps(payload, indent=2, default=_json_default, allow_nan=False)
+    """Write ``payload`` to ``path`` (``-``: standard output) atomically: a temporary file in the
+    same directory, then ``os.replace``, so a reader (or a resumed run) never sees half a report."""
+    text = json.dumps(_json_safe(payload), indent=2, default=_json_default, allow_nan=False)
     if path == "-":
         sys.stdout.write(text + "\n")
-    else:
-        with open(path, "w", encoding="utf-8") as fh:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"--json: cannot write {path!r}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _json_default(obj):
@@ -151,8 +197,10 @@ def cmd_fit(args) -> int:
         raise UsageError(str(exc)) from exc
     target = load_target(args.target)
     compile_notice()
-    X, y = mixture.sample(args.n, args.seed)
     k_fit = args.k_fit or args.k
+    if k_fit > args.n:
+        raise UsageError(f"--{'k-fit' if args.k_fit else 'k'}: expected at most --n = {args.n} centers, got {k_fit}")
+    X, y = mixture.sample(args.n, args.seed)
     fit = target.run(X, k_fit, seed=args.seed)
     centers = np.asarray(fit.centers, dtype=np.float64)
     fit_objective = objective(X, centers) if centers.shape == (k_fit, X.shape[1]) else float("nan")
@@ -221,8 +269,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_non_negative_int, default=0, help="Hypothesis seed (default 0)")
     p.add_argument("--max-examples", type=_positive_int, default=None, help="override the profile's example count")
     p.add_argument("--replay", metavar="CASE.json", help="re-run one recorded case (a case record or a verify report)")
-    p.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for standard output)")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write JSON to PATH ('-' for standard output), after every check; a rerun with the same "
+        "target, profile, seed and --max-examples resumes from it",
+    )
+    p.add_argument("--fresh", action="store_true", help="ignore the checks already recorded in --json PATH")
+    p.add_argument(
+        "--isolate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the target in a worker process with a timeout and a memory limit (default: yes for "
+        "module:attr and file.py:attr targets, no for built-ins)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds one call of an isolated target may take (default 60)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=_memory_limit,
+        default="4G",
+        metavar="SIZE",
+        help="address-space limit of the isolated target's worker, e.g. 4G, 512M or 'none' (default 4G)",
+    )
     p.set_defaults(func=cmd_verify)
+
+    from harness.bench import add_bench_parser
+
+    add_bench_parser(sub)
+
+    from harness.sweep import add_study_parsers
+
+    add_study_parsers(sub)
     return parser
 
 
@@ -232,8 +315,8 @@ def _reproduce_command(target_spec, check, case_path):
 
 def cmd_verify(args) -> int:
     from harness.case import Case
+    from harness.isolation import DEFAULT_TIMEOUT, default_isolation, load_isolated
     from harness.targets import load_target
-    from properties.engine import replay_case, run_check
     from properties.suite import CHECKS
 
     names = args.check or list(CHECKS)
@@ -251,7 +334,48 @@ def cmd_verify(args) -> int:
                 names = [c["name"] for c in report.get("checks", []) if c.get("case")][:1] or names
         except (OSError, ValueError, AttributeError):
             pass
-    target = load_target(args.target)
+    isolate = args.isolate
+    if isolate is None:  # a timeout asks for isolation; otherwise user targets are isolated, built-ins not
+        isolate = args.timeout is not None or default_isolation(args.target)
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if isolate:
+        target = load_isolated(args.target, timeout=timeout, memory_limit=args.memory_limit)
+    else:
+        if args.timeout is not None:
+            raise UsageError("--timeout: applies only to an isolated target; drop --no-isolate or --timeout")
+        target = load_target(args.target)
+    try:
+        return _verify(args, target, names, replay, isolate)
+    finally:
+        if isolate:
+            target.fit.close()
+
+
+def _recorded_checks(args) -> dict:
+    """Checks already recorded in ``--json PATH`` by a run with the same arguments (for resuming)."""
+    path = args.json
+    if not path or path == "-" or args.fresh or args.replay or not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            report = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    key = ("verify", args.target, args.profile, args.seed, args.max_examples)
+    if not isinstance(report, dict) or tuple(report.get(k) for k in _RESUME_KEYS) != key:
+        return {}
+    return {c["name"]: c for c in report.get("checks", []) if isinstance(c, dict) and "name" in c}
+
+
+#: The report fields that must match for a rerun to resume from it.
+_RESUME_KEYS = ("command", "target", "profile", "seed", "max_examples")
+
+
+def _verify(args, target, names, replay, isolate) -> int:
+    from harness.case import Case
+    from harness.isolation import describe_bytes
+    from properties.engine import CheckResult, replay_case, run_check
+
     quiet = args.json == "-"
     out = sys.stderr if quiet else sys.stdout
     compile_notice()
@@ -262,8 +386,50 @@ def cmd_verify(args) -> int:
         file=out,
         flush=True,
     )
+    if isolate:
+        print(
+            f"isolated in a worker process: {target.fit.timeout:g} s per call, memory limit "
+            f"{describe_bytes(target.fit.memory_limit)}",
+            file=out,
+            flush=True,
+        )
+    recorded = _recorded_checks(args)
+    if recorded:
+        print(f"resuming from {args.json}: {len(recorded)} checks already recorded (--fresh to rerun them)", file=out)
+
+    def report(results, complete):
+        failed = [r for r in results if not r.passed]
+        return {
+            "schema_version": 1,
+            "command": "verify",
+            "target": args.target,
+            "target_declaration": target.record(),
+            "profile": args.profile,
+            "seed": args.seed,
+            "max_examples": args.max_examples,
+            "isolation": {
+                "isolated": bool(isolate),
+                "timeout": target.fit.timeout if isolate else None,
+                "memory_limit": target.fit.memory_limit if isolate else None,
+            },
+            # written after every check: "complete" is False until the last one is in
+            "complete": complete,
+            "passed": complete and not failed,
+            "seconds": time.perf_counter() - started,
+            "versions": versions(),
+            "checks": [r.to_record() for r in results],
+        }
+
+    incremental = bool(args.json) and not quiet
+    if incremental:
+        write_json(args.json, report([CheckResult.from_record(recorded[n]) for n in names if n in recorded], False))
     results = []
     for name in names:
+        if name in recorded:
+            r = CheckResult.from_record(recorded[name])
+            results.append(r)
+            print(f"  {r.status:<15} {name:<31} (recorded in {args.json})", file=out, flush=True)
+            continue
         if replay is not None:
             r = replay_case(target, name, replay)
         else:
@@ -273,8 +439,15 @@ def cmd_verify(args) -> int:
             return EXIT_INTERNAL
         results.append(r)
         print(f"  {r.status:<15} {name:<31} {r.examples:>4} examples {r.seconds:7.1f} s", file=out, flush=True)
+        if getattr(r, "structure", None):
+            from properties.structure_checks import structure_summary
+
+            print(f"  {'':<15} {structure_summary(r.structure)}", file=out, flush=True)
+        if incremental:
+            done = {x.name for x in results}
+            pending = [CheckResult.from_record(recorded[n]) for n in names if n in recorded and n not in done]
+            write_json(args.json, report(results + pending, False))
     failed = [r for r in results if not r.passed]
-    report_path = args.json if args.json and args.json != "-" else None
     for r in failed:
         case = Case.from_record(r.case) if r.case else None
         print(f"\n{r.status.upper()}: {r.name}", file=out)
@@ -294,22 +467,7 @@ def cmd_verify(args) -> int:
     verdict = "PASSED" if not failed else f"FAILED ({len(failed)} of {len(results)} checks)"
     print(f"\n{target.name}: {verdict} in {total:.1f} s", file=out)
     if args.json:
-        write_json(
-            args.json,
-            {
-                "schema_version": 1,
-                "command": "verify",
-                "target": args.target,
-                "target_declaration": target.record(),
-                "profile": args.profile,
-                "seed": args.seed,
-                "passed": not failed,
-                "seconds": total,
-                "versions": versions(),
-                "checks": [r.to_record() for r in results],
-            },
-        )
-    _ = report_path
+        write_json(args.json, report(results, True))
     return EXIT_OK if not failed else EXIT_FAILED
 
 

@@ -5,6 +5,8 @@ Nothing here imports numba, Hypothesis or a target; any module may import it.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 
 class InvalidArgument(ValueError):
     """A public function was given a value it cannot work with.
@@ -16,7 +18,7 @@ class InvalidArgument(ValueError):
 class MissingDependency(ImportError):
     """An optional dependency is not installed; the message says which ``pip install`` fixes it."""
 
-    def __init__(self, package: str, extra: str, purpose: str):
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
         self.package = package
         self.extra = extra
         super().__init__(
@@ -36,7 +38,7 @@ class PropertyFailure(AssertionError):
     violated inequality, the index of the offending point or center, ...).
     """
 
-    def __init__(self, message: str, **details):
+    def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
@@ -46,7 +48,7 @@ class NotApplicable(Exception):
     """A check does not apply to this case or target (counted as passed); the message says why."""
 
 
-def require(module_name: str, extra: str, purpose: str):
+def require(module_name: str, extra: str, purpose: str) -> ModuleType:
     """Import an optional module or raise :class:`MissingDependency` naming the fix."""
     import importlib
 

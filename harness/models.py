@@ -19,6 +19,8 @@ __all__ = ["BallMixture", "GaussianMixture", "Mixture", "mixture_from_record"]
 
 
 def _as_centers(centers) -> np.ndarray:
+    if np.iscomplexobj(centers):  # casting would drop the imaginary part silently
+        raise InvalidArgument(f"centers: expected real numbers, got dtype {np.asarray(centers).dtype}")
     try:
         arr = np.array(centers, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
@@ -254,7 +256,7 @@ class BallMixture(Mixture):
             )
         spread = _check_spread(separation_ratio_spread)
         centers = _centers_with_separation(k, dim, eta * radius, spread, seed)
-        return cls(centers + np.asarray(offset, dtype=np.float64), radius)
+        return cls(centers + _offset(offset, dim), radius)
 
     def to_record(self) -> dict:
         return {"model": "ball", "centers": self.centers.tolist(), "radius": self.radius}
@@ -304,7 +306,7 @@ class GaussianMixture(Mixture):
         spread = _check_spread(separation_ratio_spread)
         scale = sigma * math.sqrt(min(2 * k, dim))
         centers = _centers_with_separation(k, dim, eta * scale, spread, seed)
-        return cls(centers + np.asarray(offset, dtype=np.float64), sigma)
+        return cls(centers + _offset(offset, dim), sigma)
 
     def to_record(self) -> dict:
         return {"model": "gaussian", "centers": self.centers.tolist(), "sigma": self.sigma}
@@ -322,6 +324,16 @@ def _check_k_dim(k, dim):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise InvalidArgument(f"{name}: expected an integer >= 1, got {v!r}")
     return int(k), int(dim)
+
+
+def _offset(offset, dim) -> np.ndarray:
+    try:
+        arr = np.asarray(offset, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"offset: expected a number or a ({dim},) vector, got {offset!r}") from exc
+    if arr.shape not in ((), (dim,)):
+        raise InvalidArgument(f"offset: expected a number or a ({dim},) vector, got shape {arr.shape}")
+    return arr
 
 
 def _check_spread(spread):

@@ -7,20 +7,25 @@ parameter, the value and what was expected.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from harness.errors import InvalidArgument
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
-def check_data(X, name: str = "X") -> np.ndarray:
+def check_data(X: object, name: str = "X") -> NDArray[np.floating[Any]]:
     """Return ``X`` as a C-contiguous float32/float64 (n, d) array (float32 stays float32; ints and
     other floats become float64).  Never the caller's array object, so kernels cannot alter it."""
     if isinstance(X, (str, bytes)) or X is None:
         raise InvalidArgument(f"{name}: expected a (n, d) array of numbers, got {type(X).__name__}")
-    arr = np.asarray(X)
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, objects numpy cannot convert
+        raise InvalidArgument(f"{name}: expected a (n, d) array of numbers, got {type(X).__name__} ({exc})") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise InvalidArgument(f"{name}: expected a numeric (n, d) array, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
@@ -43,15 +48,17 @@ def check_data(X, name: str = "X") -> np.ndarray:
     return out
 
 
-def check_k(k, n: int, name: str = "k") -> int:
+def check_k(k: object, n: int, name: str = "k") -> int:
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise InvalidArgument(f"{name}: expected an integer number of clusters, got {k!r}")
-    if not 1 <= k <= n:
+    if not 1 <= int(k) <= n:
         raise InvalidArgument(f"{name}: expected 1 <= {name} <= n_samples = {n}, got {k}")
     return int(k)
 
 
-def check_centers(centers, k_or_none, dim: int, dtype, name: str = "init") -> np.ndarray:
+def check_centers(
+    centers: object, k_or_none: int | None, dim: int, dtype: DTypeLike, name: str = "init"
+) -> NDArray[np.floating[Any]]:
     arr = check_data(centers, name)
     if arr.shape[1] != dim:
         raise InvalidArgument(f"{name}: expected {dim} columns like X, got shape {arr.shape}")
@@ -60,13 +67,13 @@ def check_centers(centers, k_or_none, dim: int, dtype, name: str = "init") -> np
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def check_max_iter(max_iter) -> int:
+def check_max_iter(max_iter: object) -> int:
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise InvalidArgument(f"max_iter: expected an integer >= 1, got {max_iter!r}")
     return int(max_iter)
 
 
-def check_seed(seed):
+def check_seed(seed: object) -> int | np.random.Generator | None:
     if seed is None or isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:

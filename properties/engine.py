@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import traceback
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 from hypothesis import example, given, settings
@@ -19,7 +19,8 @@ from hypothesis.errors import Flaky
 
 from harness.case import Case
 from harness.errors import NotApplicable, PropertyFailure
-from harness.targets import Fit, Target
+from harness.isolation import BadOutput, TargetAborted, TargetOutOfMemory, TargetRaised, TargetWorker
+from harness.targets import Fit, Target, normalise_output
 from properties.checks import NotConverged
 from properties.suite import CHECKS, profile_settings
 from strategies import corner_cases, datasets
@@ -29,7 +30,24 @@ STATUSES = ("pass", "not-applicable", "fail", "error", "timeout", "crashed", "ou
 
 
 class TargetError(Exception):
-    """The target raised while fitting (status ``error``)."""
+    """The target raised while fitting (status ``error``); ``traceback_text`` is where."""
+
+    def __init__(self, message: str, traceback_text: str = ""):
+        super().__init__(message)
+        self.traceback_text = traceback_text
+
+
+class CheckAborted(BaseException):
+    """The target timed out, crashed or ran out of memory: stop the check at once.
+
+    A ``BaseException``, so that Hypothesis does not catch it: it neither shrinks the case (every
+    shrink step would wait for another timeout) nor replays it; :func:`run_check` reports
+    ``error.status`` on the case that triggered it.
+    """
+
+    def __init__(self, error: TargetAborted):
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass
@@ -42,6 +60,8 @@ class CheckResult:
     message: str = ""
     case: dict | None = None
     details: dict = field(default_factory=dict)
+    #: per case, the paper's structure of the solution (structure checks only; harness.structure)
+    structure: list | None = None
 
     @property
     def passed(self) -> bool:
@@ -52,9 +72,20 @@ class CheckResult:
         out["passed"] = self.passed
         return out
 
+    @classmethod
+    def from_record(cls, record: dict) -> CheckResult:
+        """The result a report recorded (``to_record``'s output), for resuming a run."""
+        return cls(**{f.name: record[f.name] for f in fields(cls) if f.name in record})
+
 
 class Runner:
-    """Calls a target on a copy of the data and notes whether the copy was modified."""
+    """Calls a target on a copy of the data and notes whether the copy was modified.
+
+    A target whose ``fit`` is a :class:`~harness.isolation.TargetWorker` runs in its worker
+    process (the copy is compared there, before and after the call); any other runs in-process.
+    Whatever it returns is normalised here: an answer that is not a k-means answer (a string,
+    None, ...) is a :class:`PropertyFailure`, never an error of the harness.
+    """
 
     def __init__(self, target: Target):
         self.target = target
@@ -65,19 +96,48 @@ class Runner:
         self.calls += 1
         X_given = np.array(X, dtype=np.float64, copy=True)
         init_given = None if init is None else np.array(init, dtype=np.float64, copy=True)
+        if isinstance(self.target.fit, TargetWorker):
+            return self._call_worker(self.target.fit, X_given, k, init_given, seed)
         try:
             with warnings.catch_warnings(record=True) as caught:  # a peer's warnings are not ours to print
                 warnings.simplefilter("always")
-                fit = self.target.run(X_given, k, init=init_given, seed=seed)
+                start = time.perf_counter()
+                out = self.target.fit(X_given, k, init=init_given, seed=seed)
+                seconds = time.perf_counter() - start
             self.warnings += len(caught)
-        except Exception as exc:
+        except MemoryError as exc:
+            raise CheckAborted(TargetOutOfMemory(f"out of memory: the target raised MemoryError: {exc}")) from exc
+        except (Exception, SystemExit) as exc:
             raise TargetError(f"the target raised {type(exc).__name__}: {exc}") from exc
+        try:
+            fit = normalise_output(out, seconds)
+        except Exception as exc:  # noqa: BLE001 - a malformed answer is the target's failure
+            raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
         unchanged = np.array_equal(X_given, X) and (init is None or np.array_equal(init_given, init))
         if not unchanged:
-            from dataclasses import replace
-
             fit = replace(fit, input_unchanged=False)
         return fit
+
+    def _call_worker(self, worker, X, k, init, seed) -> Fit:
+        try:
+            r = worker.call(X, k, init=init, seed=seed)
+        except TargetAborted as exc:
+            raise CheckAborted(exc) from None
+        except TargetRaised as exc:
+            raise TargetError(f"the target raised {exc}", exc.traceback_text) from None
+        except BadOutput as exc:
+            raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
+        self.warnings += r.warnings
+        return Fit(
+            centers=r.centers,
+            labels=r.labels,
+            converged=r.converged,
+            n_iter=r.n_iter,
+            seconds=r.seconds,
+            raw_centers=r.centers,
+            raw_labels=r.labels,
+            input_unchanged=r.input_unchanged,
+        )
 
 
 def run_case(target: Target, check_name: str, case: Case, runner: Runner | None = None):
@@ -88,6 +148,8 @@ def run_case(target: Target, check_name: str, case: Case, runner: Runner | None 
 
 
 def _status_of(exc) -> str:
+    if isinstance(exc, CheckAborted):
+        return exc.error.status
     if isinstance(exc, PropertyFailure):
         return "fail"
     if isinstance(exc, NotConverged):
@@ -97,6 +159,20 @@ def _status_of(exc) -> str:
     if isinstance(exc, MemoryError):
         return "out-of-memory"
     return "internal"
+
+
+def _message_of(exc, case) -> str:
+    """The status message: the failure, plus where the target raised, or which case stopped it."""
+    message = str(exc)
+    if isinstance(exc, TargetError):
+        text = exc.traceback_text
+        if not text and exc.__cause__ is not None:
+            text = "".join(traceback.format_exception(exc.__cause__))
+        if text:
+            message += "\n" + "".join(text.rstrip("\n").splitlines(keepends=True)[-3:])
+    if isinstance(exc, CheckAborted) and case is not None:
+        message += f" on case: {case.describe()}"
+    return message
 
 
 def _datasets_for(target: Target):
@@ -128,27 +204,36 @@ def run_check(
     state = {"case": None, "examples": 0, "applicable": 0}
     runner = Runner(target)
 
+    # a check may bring its own cases (``check.cases(target)``, e.g. instances meeting a theorem's
+    # assumptions) and leave a per-case ``runner.structure_report`` (see properties.structure_checks)
+    own_cases = getattr(CHECKS[check_name], "cases", None)
+    structures = [] if own_cases is not None else None
+
     def body(case):
         state["case"] = case
         state["examples"] += 1
+        runner.structure_report = None
         try:
             run_case(target, check_name, case, runner)
         except NotApplicable:
             return
+        finally:
+            if structures is not None and runner.structure_report is not None:
+                structures.append(runner.structure_report)
         state["applicable"] += 1
 
     test = body
-    for c in reversed(corner_cases() if explicit_cases else []):
+    for c in reversed(corner_cases() if explicit_cases and own_cases is None else []):
         if target.max_dim is None or c.dim <= target.max_dim:
             test = example(c)(test)
-    test = given(_datasets_for(target))(test)
+    test = given(own_cases(target) if own_cases is not None else _datasets_for(target))(test)
     test = settings(base)(test)
     test = hypothesis_seed(seed)(test)
 
     start = time.perf_counter()
     try:
         test()
-    except Exception as exc:  # the minimal failing example was run last: state["case"] is it
+    except (Exception, CheckAborted) as exc:  # the minimal failing example was run last: state["case"] is it
         seconds = time.perf_counter() - start
         inner = exc
         flaky = isinstance(exc, Flaky)
@@ -166,9 +251,7 @@ def run_check(
                 "internal error of the harness:\n" + "".join(traceback.format_exception(inner)),
                 case.to_record() if case is not None else None,
             )
-        message = str(inner)
-        if isinstance(inner, TargetError) and inner.__cause__ is not None:
-            message += "\n" + "".join(traceback.format_exception(inner.__cause__)[-3:])
+        message = _message_of(inner, case)
         if flaky:
             message = (
                 "flaky: the failure did not reproduce on re-running the same case (non-deterministic target?); "
@@ -183,11 +266,12 @@ def run_check(
             message,
             case.to_record() if case is not None else None,
             dict(getattr(inner, "details", {}) or {}),
+            structures,
         )
     seconds = time.perf_counter() - start
     status = "pass" if state["applicable"] else "not-applicable"
     msg = "" if state["applicable"] else "no example applied to this target"
-    return CheckResult(check_name, status, state["examples"], state["applicable"], seconds, msg)
+    return CheckResult(check_name, status, state["examples"], state["applicable"], seconds, msg, structure=structures)
 
 
 def replay_case(target: Target, check_name: str, case: Case) -> CheckResult:
@@ -197,7 +281,7 @@ def replay_case(target: Target, check_name: str, case: Case) -> CheckResult:
         run_case(target, check_name, case)
     except NotApplicable as exc:
         return CheckResult(check_name, "not-applicable", 1, 0, time.perf_counter() - start, str(exc))
-    except Exception as exc:
+    except (Exception, CheckAborted) as exc:
         status = _status_of(exc)
         if status == "internal":
             raise
@@ -207,7 +291,7 @@ def replay_case(target: Target, check_name: str, case: Case) -> CheckResult:
             1,
             1,
             time.perf_counter() - start,
-            str(exc),
+            _message_of(exc, case),
             case.to_record(),
             dict(getattr(exc, "details", {}) or {}),
         )

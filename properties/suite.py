@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, Phase, settings
 
 from harness.config import HYPOTHESIS_PROFILES, PROFILE_EXAMPLES
-from properties import checks
+from properties import checks, structure_checks
 from properties.metamorphic import RELATIONS, make_relation_check
 
 CHECKS = {
@@ -19,6 +19,8 @@ CHECKS = {
     "respects_init": checks.check_respects_init,
     "deterministic": checks.check_deterministic,
     **{name: make_relation_check(name) for name in RELATIONS},
+    "partition_structure": structure_checks.check_partition_structure,
+    "truth_is_global_minimum": structure_checks.check_truth_is_global_minimum,
 }
 
 

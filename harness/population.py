@@ -1,0 +1,599 @@
+"""Infinite-sample k-means on the model itself: the population objective G of eq. (3), its gradient
+(Lemma 1), the population Lloyd map (Lemma 2) and local-minimum certificates.
+
+Integrals over Voronoi cells are exact in one dimension (ball: piecewise polynomials; Gaussian:
+normal CDF/PDF) and estimated by randomised quasi-Monte Carlo in d >= 2 (scrambled Sobol nodes,
+independent replicates give a standard error).  Nothing here knows about targets or samples.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from scipy import special
+
+from harness.errors import InvalidArgument
+from harness.models import BallMixture, GaussianMixture, Mixture
+
+__all__ = [
+    "CellIntegrals",
+    "Estimate",
+    "LocalMinimum",
+    "PopulationLloydResult",
+    "cell_integrals",
+    "objective",
+    "gradient",
+    "lloyd_map",
+    "population_lloyd",
+    "hessian_1d",
+    "is_local_minimum",
+]
+
+#: Default randomised QMC budget in d >= 2: Sobol nodes per true cluster and independent scrambles.
+QMC_POINTS = 2**12
+QMC_REPLICATES = 8
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A number with its standard error (0 when exact)."""
+
+    value: float
+    stderr: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class CellIntegrals:
+    """Integrals of each true cluster s over each Voronoi cell V_i(β) (ties to the lowest index).
+
+    Attributes
+    ----------
+    masses : (m, k) float64, P_s(V_i(β)) = m_{i,s}(β) of Section 5.2
+    first : (m, k, d) float64, ∫_{V_i} x f_s(x) dx
+    second : (m, k) float64, ∫_{V_i} ‖x − β_i‖² f_s(x) dx
+    *_stderr : the same shapes, standard errors over RQMC replicates (zeros when ``exact``)
+    """
+
+    masses: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    masses_stderr: np.ndarray
+    first_stderr: np.ndarray
+    second_stderr: np.ndarray
+    exact: bool
+    replicate_second: np.ndarray | None = field(default=None, repr=False)  # (R, m, k), for paired differences
+
+    @property
+    def cell_masses(self) -> np.ndarray:
+        """P(V_i(β)) under the equal-weight mixture, shape (m,)."""
+        return self.masses.mean(axis=1)
+
+    @property
+    def cell_masses_stderr(self) -> np.ndarray:
+        return np.sqrt((self.masses_stderr**2).sum(axis=1)) / self.masses.shape[1]
+
+    @property
+    def cell_first(self) -> np.ndarray:
+        """∫_{V_i} x f(x) dx, shape (m, d)."""
+        return self.first.mean(axis=1)
+
+
+def _check_centers(mixture: Mixture, centers) -> np.ndarray:
+    if not isinstance(mixture, (BallMixture, GaussianMixture)):
+        raise InvalidArgument(f"mixture: expected a BallMixture or GaussianMixture, got {type(mixture).__name__}")
+    try:
+        c = np.array(centers, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"centers: expected an (m, d) array of numbers, got {centers!r}") from exc
+    if c.ndim != 2 or c.shape[1] != mixture.dim or c.shape[0] < 1:
+        raise InvalidArgument(f"centers: expected shape (m, {mixture.dim}) with m >= 1, got {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise InvalidArgument("centers: expected finite values, got NaN or infinity")
+    return c
+
+
+def _scale(mixture) -> float:
+    return mixture.radius if isinstance(mixture, BallMixture) else mixture.sigma
+
+
+# ------------------------------------------------------------------------------------------------
+# one dimension: exact
+
+
+def _intervals_1d(c: np.ndarray):
+    """Voronoi cells of points ``c`` (m,) on the line as [lo_i, hi_i]; duplicates after the first
+    (lowest index) get an empty interval (lo = hi = c_i)."""
+    m = len(c)
+    order = np.lexsort((np.arange(m), c))  # by value, ties by index
+    lo = np.array(c, copy=True)
+    hi = np.array(c, copy=True)
+    owners = []  # (value, index) of the first index at each distinct value, increasing
+    for idx in order:
+        if owners and c[idx] == owners[-1][0]:
+            continue
+        owners.append((c[idx], idx))
+    for a, (v, idx) in enumerate(owners):
+        lo[idx] = -np.inf if a == 0 else (owners[a - 1][0] + v) / 2
+        hi[idx] = np.inf if a == len(owners) - 1 else (v + owners[a + 1][0]) / 2
+    return lo, hi
+
+
+def _ball_pieces(a, b, mu, r, c):
+    """Mass, ∫x f and ∫(x − c)² f of unif[mu − r, mu + r] over [a, b] (arrays broadcast)."""
+    lo = np.maximum(a, mu - r)
+    hi = np.minimum(b, mu + r)
+    ok = hi > lo
+    lo = np.where(ok, lo, 0.0)
+    hi = np.where(ok, hi, 0.0)
+    mass = (hi - lo) / (2 * r)
+    first = (hi - lo) * (hi + lo) / (4 * r)
+    second = ((hi - c) ** 3 - (lo - c) ** 3) / (6 * r)
+    return mass, first, second
+
+
+def _gauss_pieces(a, b, mu, s, c):
+    """Mass, ∫x f and ∫(x − c)² f of N(mu, s²) over [a, b]; tails by erfc for accuracy."""
+    al = (a - mu) / s
+    be = (b - mu) / s
+    # Φ(β) − Φ(α) from whichever tail is accurate
+    mass = np.where(al > 0, special.ndtr(-al) - special.ndtr(-be), special.ndtr(be) - special.ndtr(al))
+    mass = np.maximum(mass, 0.0)
+    pa = np.where(np.isfinite(al), np.exp(-0.5 * np.square(np.where(np.isfinite(al), al, 0.0))), 0.0)
+    pb = np.where(np.isfinite(be), np.exp(-0.5 * np.square(np.where(np.isfinite(be), be, 0.0))), 0.0)
+    pa, pb = pa / math.sqrt(2 * math.pi), pb / math.sqrt(2 * math.pi)
+    apa = np.where(np.isfinite(al), np.where(np.isfinite(al), al, 0.0) * pa, 0.0)
+    bpb = np.where(np.isfinite(be), np.where(np.isfinite(be), be, 0.0) * pb, 0.0)
+    first = mu * mass + s * (pa - pb)
+    shift = mu - c
+    second = s * s * (mass + apa - bpb) + 2 * shift * s * (pa - pb) + shift * shift * mass
+    return mass, first, np.maximum(second, 0.0)
+
+
+def _cell_integrals_1d(mixture, c):
+    lo, hi = _intervals_1d(c[:, 0])
+    mu = mixture.centers[:, 0][None, :]
+    a, b, cc = lo[:, None], hi[:, None], c[:, 0][:, None]
+    if isinstance(mixture, BallMixture):
+        mass, first, second = _ball_pieces(a, b, mu, mixture.radius, cc)
+    else:
+        mass, first, second = _gauss_pieces(a, b, mu, mixture.sigma, cc)
+    z = np.zeros_like(mass)
+    return CellIntegrals(mass, first[:, :, None], second, z, z[:, :, None].copy(), z.copy(), True)
+
+
+# ------------------------------------------------------------------------------------------------
+# d >= 2: randomised quasi-Monte Carlo
+
+
+@lru_cache(maxsize=32)
+def _unit_nodes(dim: int, points: int, replicates: int, seed: int) -> np.ndarray:
+    """(R, N, dim) scrambled Sobol nodes, one independent scramble per replicate; read-only."""
+    from scipy.stats import qmc
+
+    m = int(round(math.log2(points)))
+    seeds = np.random.SeedSequence(seed).spawn(replicates)
+    out = np.empty((replicates, 2**m, dim))
+    for j, ss in enumerate(seeds):
+        out[j] = qmc.Sobol(dim, scramble=True, seed=np.random.default_rng(ss)).random_base2(m)
+    np.clip(out, 1e-15, 1 - 1e-15, out=out)
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=32)
+def _standard_nodes(model: str, dim: int, points: int, replicates: int, seed: int) -> np.ndarray:
+    """(R, N, d) nodes of the standard component (unit ball or N(0, I)) with the mixture's law."""
+    if model == "ball":
+        u = _unit_nodes(dim + 1, points, replicates, seed)
+        z = special.ndtri(u[..., :dim])
+        z /= np.linalg.norm(z, axis=-1, keepdims=True)
+        out = z * u[..., dim : dim + 1] ** (1.0 / dim)
+    else:
+        out = special.ndtri(_unit_nodes(dim, points, replicates, seed))
+    out.setflags(write=False)
+    return out
+
+
+def _nodes(mixture, points, replicates, seed):
+    model = "ball" if isinstance(mixture, BallMixture) else "gaussian"
+    return _standard_nodes(model, mixture.dim, points, replicates, seed) * _scale(mixture)
+
+
+def _cell_integrals_qmc(mixture, c, points, replicates, seed):
+    base = _nodes(mixture, points, replicates, seed)  # (R, N, d), centred at 0
+    R, N, d = base.shape
+    m, k = c.shape[0], mixture.k
+    mass = np.zeros((R, m, k))
+    first = np.zeros((R, m, k, d))
+    second = np.zeros((R, m, k))
+    for s in range(k):
+        X = base + mixture.centers[s]
+        diff = X[:, :, None, :] - c[None, None, :, :]
+        D = np.einsum("rnmd,rnmd->rnm", diff, diff)
+        lab = np.argmin(D, axis=2)  # ties to the lowest index, as the sample labels
+        dmin = np.take_along_axis(D, lab[..., None], axis=2)[..., 0]
+        onehot = lab[..., None] == np.arange(m)  # (R, N, m)
+        mass[:, :, s] = onehot.mean(axis=1)
+        first[:, :, s, :] = np.einsum("rnm,rnd->rmd", onehot, X) / N
+        second[:, :, s] = np.einsum("rnm,rn->rm", onehot, dmin) / N
+
+    def stats(a):
+        return a.mean(axis=0), a.std(axis=0, ddof=1) / math.sqrt(R)
+
+    (mm, ms), (fm, fs), (sm, ss) = stats(mass), stats(first), stats(second)
+    return CellIntegrals(mm, fm, sm, ms, fs, ss, False, second)
+
+
+def cell_integrals(mixture, centers, *, qmc_points=QMC_POINTS, replicates=QMC_REPLICATES, seed=0) -> CellIntegrals:
+    """Masses, first moments and squared-distance integrals of every true cluster over every
+    Voronoi cell of ``centers : (m, d)`` (m may differ from the number of true clusters).
+
+    Exact in one dimension; in d >= 2 a randomised QMC estimate with ``qmc_points`` (a power of 2)
+    Sobol nodes per cluster in each of ``replicates`` independent scrambles, the same nodes for every
+    call with the same arguments (common random numbers: differences G(β') − G(β) are then much more
+    accurate than either value).
+    """
+    c = _check_centers(mixture, centers)
+    if mixture.dim == 1:
+        return _cell_integrals_1d(mixture, c)
+    if isinstance(qmc_points, bool) or not isinstance(qmc_points, (int, np.integer)) or qmc_points < 2:
+        raise InvalidArgument(f"qmc_points: expected a power of 2 >= 2, got {qmc_points!r}")
+    if qmc_points & (qmc_points - 1):
+        raise InvalidArgument(f"qmc_points: expected a power of 2 (Sobol balance), got {qmc_points!r}")
+    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
+        raise InvalidArgument(f"replicates: expected an integer >= 2 (for a standard error), got {replicates!r}")
+    return _cell_integrals_qmc(mixture, c, int(qmc_points), int(replicates), int(seed))
+
+
+def objective(mixture, centers, **qmc) -> Estimate:
+    """G(β) of eq. (3) = (1/k) Σ_s Σ_i ∫_{V_i} ‖x − β_i‖² f_s, with its standard error."""
+    ci = cell_integrals(mixture, centers, **qmc)
+    k = mixture.k
+    return Estimate(float(ci.second.sum() / k), float(np.sqrt((ci.second_stderr**2).sum()) / k))
+
+
+def gradient(mixture, centers, **qmc) -> np.ndarray:
+    """∇G(β), shape (m, d): ∂G/∂β_i = −2 ∫_{V_i} (x − β_i) f = 2 (P(V_i) β_i − ∫_{V_i} x f)
+    (Lemma 1; valid when the centers are pairwise distinct)."""
+    c = _check_centers(mixture, centers)
+    ci = cell_integrals(mixture, c, **qmc)
+    return 2 * (ci.cell_masses[:, None] * c - ci.cell_first)
+
+
+def lloyd_map(mixture, centers, **qmc) -> np.ndarray:
+    """Lemma 2's map: each center to the mass centre of its Voronoi cell, eq. (9); a center whose
+    cell has zero mass stays where it is."""
+    c = _check_centers(mixture, centers)
+    ci = cell_integrals(mixture, c, **qmc)
+    p = ci.cell_masses
+    out = c.copy()
+    ok = p > 0
+    out[ok] = ci.cell_first[ok] / p[ok, None]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationLloydResult:
+    centers: np.ndarray
+    n_iter: int
+    converged: bool
+    last_step: float
+
+
+def population_lloyd(mixture, centers, *, max_iter=10_000, tol=None, **qmc) -> PopulationLloydResult:
+    """Iterate :func:`lloyd_map` until no center moves more than ``tol`` (default 1e-12 times the
+    data's scale in 1-D; in d >= 2 the map is that of the fixed QMC nodes, so it too converges)."""
+    c = _check_centers(mixture, centers)
+    scale = float(np.max(np.abs(mixture.centers))) + _scale(mixture)
+    tol = 1e-12 * scale if tol is None else float(tol)
+    step = math.inf
+    for it in range(1, max_iter + 1):
+        new = lloyd_map(mixture, c, **qmc)
+        step = float(np.max(np.abs(new - c)))
+        c = new
+        if step <= tol:
+            return PopulationLloydResult(c, it, True, step)
+    return PopulationLloydResult(c, max_iter, False, step)
+
+
+# ------------------------------------------------------------------------------------------------
+# second order
+
+
+def _density_1d(mixture, x):
+    mu = mixture.centers[:, 0]
+    if isinstance(mixture, BallMixture):
+        r = mixture.radius
+        return float(np.mean(np.where(np.abs(x - mu) <= r, 1 / (2 * r), 0.0)))
+    s = mixture.sigma
+    return float(np.mean(np.exp(-0.5 * ((x - mu) / s) ** 2) / (s * math.sqrt(2 * math.pi))))
+
+
+def hessian_1d(mixture, centers):
+    """Exact Hessian of G in one dimension at pairwise distinct centers, and whether G is smooth
+    there (no Voronoi boundary on a jump of the ball density).
+
+    With the centers sorted, p_0 < ... < p_{m−1}, boundaries b_a = (p_a + p_{a+1})/2 and
+    w_a = ½ (p_{a+1} − p_a) f(b_a):  H_aa = 2 P(V_a) − w_a − w_{a−1},  H_{a,a+1} = −w_a
+    (Leibniz rule on G = Σ_a ∫_{b_{a−1}}^{b_a} (x − p_a)² f; the terms from moving limits cancel in
+    the gradient because (b_a − p_a)² = (b_a − p_{a+1})²).  Proposition 2's printed Hessian has
+    symbolic typos, its numbers [[1.5r, −0.5r, 0], [−0.5r, 1.5r, 0], [0, 0, 8r]]/(6r) agree with this.
+    Returns ``(H : (m, m) in the caller's center order, smooth : bool)``.
+    """
+    c = _check_centers(mixture, centers)
+    if mixture.dim != 1:
+        raise InvalidArgument(f"mixture: hessian_1d needs dimension 1, got {mixture.dim}")
+    x = c[:, 0]
+    if len(np.unique(x)) != len(x):
+        raise InvalidArgument("centers: the Hessian needs pairwise distinct centers (G is not differentiable)")
+    order = np.argsort(x)
+    p = x[order]
+    P = cell_integrals(mixture, c).cell_masses[order]
+    m = len(p)
+    b = (p[:-1] + p[1:]) / 2
+    w = np.array([0.5 * (p[a + 1] - p[a]) * _density_1d(mixture, b[a]) for a in range(m - 1)])
+    H = np.diag(2 * P)
+    for a in range(m - 1):
+        H[a, a] -= w[a]
+        H[a + 1, a + 1] -= w[a]
+        H[a, a + 1] = H[a + 1, a] = -w[a]
+    smooth = True
+    if isinstance(mixture, BallMixture):
+        edges = np.concatenate([mixture.centers[:, 0] - mixture.radius, mixture.centers[:, 0] + mixture.radius])
+        gap = np.min(np.abs(b[:, None] - edges[None, :])) if m > 1 else np.inf
+        smooth = bool(gap > 1e-9 * (mixture.radius + float(np.max(np.abs(edges)))))
+    inv = np.empty(m, dtype=np.int64)
+    inv[order] = np.arange(m)
+    return H[np.ix_(inv, inv)], smooth
+
+
+@dataclass(frozen=True, eq=False)
+class LocalMinimum:
+    """The verdict of :func:`is_local_minimum` with its evidence.
+
+    ``kind``: ``strict`` (positive curvature in every direction), ``non-strict`` (no descent but
+    some flat directions: a symmetry, or a center with an empty cell away from the data),
+    ``saddle`` (a stationary point with a descent direction: ``direction`` and ``decrease`` = G(β) −
+    G(β + step·direction) > 0), ``not-stationary`` (Lemma 2's condition fails: the negative gradient
+    descends), or ``inconclusive`` (the evidence is within the estimate's noise).  Truthy for the
+    first two.
+    """
+
+    kind: str
+    gradient_norm: float
+    gradient_tolerance: float
+    eigenvalues: np.ndarray | None = None
+    direction: np.ndarray | None = None
+    step: float | None = None
+    decrease: float | None = None
+    decrease_stderr: float = 0.0
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.kind in ("strict", "non-strict")
+
+
+def _delta_G(mixture, c, v, t, qmc):
+    """G(β + t v) − G(β) with its standard error (paired over the same QMC replicates)."""
+    a = cell_integrals(mixture, c, **qmc)
+    b = cell_integrals(mixture, c + t * v, **qmc)
+    k = mixture.k
+    if a.exact:
+        return float((b.second.sum() - a.second.sum()) / k), 0.0
+    diffs = (b.replicate_second.sum(axis=(1, 2)) - a.replicate_second.sum(axis=(1, 2))) / k
+    return float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(len(diffs)))
+
+
+def _directions(c, ci, rng, n_random):
+    """Perturbation directions (unit Frobenius norm): each center alone along each axis, pairs
+    moving together and apart (eq. (13)'s family), then random ones."""
+    m, d = c.shape
+    out = []
+    for i in range(m):
+        for t in range(d):
+            v = np.zeros((m, d))
+            v[i, t] = 1.0
+            out.append(v)
+    for i in range(m):
+        for j in range(i + 1, m):
+            u = c[j] - c[i]
+            nu = np.linalg.norm(u)
+            axes = [u / nu] if nu > 0 else []
+            axes += list(np.eye(d))
+            for ax in axes[: d + 1]:
+                for sign in (1.0, -1.0):
+                    v = np.zeros((m, d))
+                    v[i], v[j] = ax, sign * ax
+                    out.append(v / np.linalg.norm(v))
+    for _ in range(n_random):
+        v = rng.standard_normal((m, d))
+        out.append(v / np.linalg.norm(v))
+    return out
+
+
+def is_local_minimum(
+    mixture,
+    centers,
+    *,
+    gradient_tolerance=None,
+    n_directions=64,
+    steps=(1e-2, 1e-3, 1e-4),
+    z=4.0,
+    seed=0,
+    **qmc,
+) -> LocalMinimum:
+    """Classify ``centers`` as a local minimum of G (eq. (3)) or not, with the evidence.
+
+    1. Duplicated centers whose common cell has positive mass: Lemma 2 says not a minimum; moving
+       the pair apart along the direction of largest spread of the cell lowers G (``saddle``).
+    2. Lemma 2's first-order condition ‖∇G‖ ≤ ``gradient_tolerance`` (default 1e-9·scale exactly in
+       1-D, z standard errors of the QMC gradient in d >= 2); else ``not-stationary``.
+    3. Second order.  In 1-D where G is smooth (no Voronoi boundary on a ball edge), the exact Hessian
+       (:func:`hessian_1d`): all eigenvalues > 0 is ``strict``, a negative one is a ``saddle`` along
+       its eigenvector.  Elsewhere, and for zero eigenvalues, directional tests: G(β + t v) − G(β)
+       over many unit directions v and steps t·scale, both signs; a decrease beyond z standard
+       errors (and beyond rounding, 1e-13·|G|) is a descent direction.  No descent with every
+       directional curvature 2ΔG/t² clearly positive is ``strict``; no descent with some flat direction
+       is ``non-strict``; estimates within noise give ``inconclusive``.
+    """
+    c = _check_centers(mixture, centers)
+    m, d = c.shape
+    scale = _scale(mixture)
+    rng = np.random.default_rng(seed)
+    ci = cell_integrals(mixture, c, **qmc)
+    G0 = float(ci.second.sum() / mixture.k)
+    round_tol = 1e-13 * max(G0, scale * scale)
+    P = ci.cell_masses
+
+    # 1. duplicates with mass
+    for i in range(m):
+        for j in range(i + 1, m):
+            if np.array_equal(c[i], c[j]) and P[i] + P[j] > 0:
+                cell_mean = ci.cell_first[i] / P[i]
+                u = cell_mean - c[i]
+                if np.linalg.norm(u) == 0:
+                    u = np.eye(d)[0]
+                    # largest spread direction: try each axis and keep the best
+                best = None
+                for ax in [u / np.linalg.norm(u)] + list(np.eye(d)):
+                    v = np.zeros((m, d))
+                    v[i], v[j] = -ax, ax
+                    v /= np.linalg.norm(v)
+                    for t in (0.3, 0.1, 0.03):
+                        dg, se = _delta_G(mixture, c, v, t * scale, qmc)
+                        if best is None or dg < best[0]:
+                            best = (dg, se, v, t * scale)
+                dg, se, v, t = best
+                kind = "saddle" if dg < -max(z * se, round_tol) else "inconclusive"
+                return LocalMinimum(
+                    kind,
+                    math.nan,
+                    math.nan,
+                    None,
+                    v,
+                    t,
+                    -dg,
+                    se,
+                    f"centers {i} and {j} coincide in a cell of mass {P[i] + P[j]:.3g}",
+                )
+
+    # 2. first order
+    g = 2 * (P[:, None] * c - ci.cell_first)
+    gnorm = float(np.linalg.norm(g))
+    if gradient_tolerance is None:
+        if ci.exact:
+            gradient_tolerance = 1e-9 * scale * (1 + float(np.max(np.abs(c))) / scale)
+        else:
+            gse = 2 * np.sqrt(
+                ci.cell_masses_stderr[:, None] ** 2 * c**2 + (ci.first_stderr**2).sum(axis=1) / mixture.k**2
+            )
+            gradient_tolerance = float(z * np.linalg.norm(gse)) + 1e-9 * scale
+    if gnorm > gradient_tolerance:
+        v = -g / gnorm
+        best = None
+        for t in (1e-2, 1e-3, 1e-4):
+            dg, se = _delta_G(mixture, c, v, t * scale, qmc)
+            if best is None or dg < best[0]:
+                best = (dg, se, t * scale)
+        return LocalMinimum(
+            "not-stationary",
+            gnorm,
+            float(gradient_tolerance),
+            None,
+            v,
+            best[2],
+            -best[0],
+            best[1],
+            "Lemma 2: a center is not the mass centre of its Voronoi cell",
+        )
+
+    # 3. second order
+    eig = None
+    if mixture.dim == 1:
+        H, smooth = hessian_1d(mixture, c)
+        eig, vecs = np.linalg.eigh(H)
+        if smooth:
+            curv_tol = 1e-9
+            if eig[0] < -curv_tol:
+                v = vecs[:, :1].reshape(m, 1)
+                dg, _ = _delta_G(mixture, c, v, 1e-3 * scale, qmc)
+                return LocalMinimum(
+                    "saddle",
+                    gnorm,
+                    float(gradient_tolerance),
+                    eig,
+                    v,
+                    1e-3 * scale,
+                    -dg,
+                    0.0,
+                    f"the Hessian has a negative eigenvalue {eig[0]:.6g}",
+                )
+            if eig[0] > curv_tol:
+                return LocalMinimum(
+                    "strict", gnorm, float(gradient_tolerance), eig, None, None, None, 0.0, "Hessian positive definite"
+                )
+    # directional tests (non-smooth points, flat directions, d >= 2)
+    dirs = _directions(c, ci, rng, n_directions)
+    if eig is not None:
+        dirs = [vecs[:, a].reshape(m, 1) for a in range(m)] + dirs
+    worst = None  # most negative decrease seen
+    min_curv, flat = math.inf, False
+    noisy = False
+    for v in dirs:
+        for sign in (1.0, -1.0):
+            for t in steps:
+                dg, se = _delta_G(mixture, c, sign * v, t * scale, qmc)
+                if dg < -max(z * se, round_tol):
+                    if worst is None or dg < worst[0]:
+                        worst = (dg, se, sign * v, t * scale)
+                elif dg < max(z * se, round_tol):
+                    if se > 0:
+                        noisy = True
+                    flat = True
+                else:
+                    min_curv = min(min_curv, 2 * dg / (t * scale) ** 2)
+        if worst is not None:
+            break
+    if worst is not None:
+        dg, se, v, t = worst
+        return LocalMinimum(
+            "saddle", gnorm, float(gradient_tolerance), eig, v, t, -dg, se, "a perturbation lowers G (directional test)"
+        )
+    if not flat:
+        return LocalMinimum(
+            "strict",
+            gnorm,
+            float(gradient_tolerance),
+            eig,
+            None,
+            None,
+            None,
+            0.0,
+            f"every directional test rises; smallest curvature 2ΔG/t² = {min_curv:.3g}",
+        )
+    if noisy:
+        return LocalMinimum(
+            "inconclusive",
+            gnorm,
+            float(gradient_tolerance),
+            eig,
+            None,
+            None,
+            None,
+            0.0,
+            "some directional differences are within the QMC standard error",
+        )
+    return LocalMinimum(
+        "non-strict",
+        gnorm,
+        float(gradient_tolerance),
+        eig,
+        None,
+        None,
+        None,
+        0.0,
+        "no perturbation lowers G but some leave it unchanged (flat directions)",
+    )

@@ -1,0 +1,224 @@
+"""A self-contained HTML report of sweep results (and, optionally, of reproductions): every figure is
+a matplotlib PNG embedded as base64, so the page has no other files.
+
+It reads rows and draws; it runs no fit.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from harness.errors import InvalidArgument, require
+
+__all__ = ["write_report", "spurious_rates", "build_html"]
+
+
+def _pyplot():
+    matplotlib = require("matplotlib", "study", "kmeans-harness report")
+    matplotlib.use("Agg")  # no display: the figures only go into the page
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    _pyplot().close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def spurious_rates(rows: dict, by: str) -> dict:
+    """``{initialiser: [(value of `by`, rate, standard error, fits), ...]}`` over converged fits.
+
+    The rate is the fraction of converged fits with Centroid Index > 0; its standard error is the
+    binomial √(p(1 − p)/m) with p shrunk to (x + 1)/(m + 2) so that 0 of m still shows a bar."""
+    groups = defaultdict(lambda: [0, 0])
+    for i, status in enumerate(rows["status"]):
+        if status != "ok" or not rows["converged"][i]:
+            continue
+        g = groups[(rows["initialiser"][i], rows[by][i])]
+        g[0] += bool(rows["spurious"][i])
+        g[1] += 1
+    out = defaultdict(list)
+    for (init, value), (x, m) in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        p = (x + 1) / (m + 2)
+        out[init].append((value, x / m, math.sqrt(p * (1 - p) / m), m))
+    return dict(out)
+
+
+def _rate_figure(rows, by, label):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for init, pts in spurious_rates(rows, by).items():
+        xs, ps, ses, _ = zip(*pts)
+        ax.errorbar(xs, ps, yerr=ses, marker="o", capsize=3, label=init)
+    ax.set_xlabel(label)
+    ax.set_ylabel("spurious-minimum rate (CI > 0)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _objective_figure(rows):
+    plt = _pyplot()
+    by = defaultdict(list)
+    for i, status in enumerate(rows["status"]):
+        if status == "ok" and rows["objective_ratio"][i] is not None:
+            by[rows["initialiser"][i]].append(rows["objective_ratio"][i])
+    names = sorted(by)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.boxplot([by[n] for n in names], showfliers=True)
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=20, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("objective / objective at the true centers")
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _ci_figure(rows):
+    plt = _pyplot()
+    counts = defaultdict(lambda: defaultdict(int))
+    for i, status in enumerate(rows["status"]):
+        if status == "ok":
+            counts[rows["initialiser"][i]][min(int(rows["centroid_index"][i]), 5)] += 1
+    names = sorted(counts)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    bottom = np.zeros(len(names))
+    for ci in range(6):
+        totals = np.array([sum(counts[n].values()) for n in names], dtype=float)
+        vals = np.array([counts[n][ci] for n in names], dtype=float) / np.maximum(totals, 1)
+        ax.bar(names, vals, bottom=bottom, label=f"CI = {ci}" if ci < 5 else "CI ≥ 5")
+        bottom += vals
+    ax.set_ylabel("fraction of fits")
+    ax.tick_params(axis="x", labelrotation=20, labelsize=8)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _balancing_figure(result):
+    plt = _pyplot()
+    rows = result["ours"]["methods"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    names = [r["method"] for r in rows]
+    ax.errorbar([r["dense_mean"] for r in rows], names, xerr=[r["dense_sd"] for r in rows], fmt="o", capsize=3)
+    ax.axvline(result["paper"]["dense_asymptotic"], color="k", ls="--", label="density law (k → ∞)")
+    ax.axvline(result["ours"]["finite_k_prediction"], color="C3", ls=":", label="finite-k prediction")
+    ax.set_xlabel("centers in the dense square (of 200)")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _density_figure(result):
+    plt = _pyplot()
+    rows = result["ours"]["fits"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    methods = sorted({r["method"] for r in rows})
+    for j, m in enumerate(methods):
+        pts = [r for r in rows if r["method"] == m]
+        ax.errorbar(
+            [r["d"] + 0.08 * (j - 1) for r in pts],
+            [r["slope_mean"] for r in pts],
+            yerr=[r["slope_sd"] for r in pts],
+            fmt="o",
+            capsize=3,
+            label=m,
+        )
+    ds = np.array([1, 2, 3])
+    ax.plot(ds, ds / (ds + 2), "k_", markersize=30, label="d/(d+2)")
+    ax.set_xticks([1, 2, 3])
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("exponent of center density")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _table(headers, body):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in body)
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
+    """The page and its number of figures."""
+    figures = []
+    n = len(rows.get("status", []))
+    ok = [i for i in range(n) if rows["status"][i] == "ok"]
+    sections = []
+    if ok:
+        figures.append(
+            (
+                "Spurious-minimum rate against η_min, per initialiser",
+                _rate_figure(rows, "separation_ratio_min", "η_min (separation_ratio_min)"),
+            )
+        )
+        figures.append(
+            (
+                "Spurious-minimum rate against k, per initialiser",
+                _rate_figure(rows, "k", "k (true clusters = fitted centers)"),
+            )
+        )
+        figures.append(("Objective relative to the truth", _objective_figure(rows)))
+        figures.append(("Centroid Index distribution", _ci_figure(rows)))
+        summary = []
+        for init, pts in sorted(spurious_rates(rows, "target").items()):
+            for target, rate, se, m in pts:
+                summary.append((init, target, m, f"{rate:.3f} ± {se:.3f}"))
+        sections.append(
+            "<h2>Spurious-minimum rates (all grid points pooled)</h2>"
+            + _table(["initialiser", "target", "converged fits", "rate ± s.e."], summary)
+        )
+    for result in reproductions:
+        if result.get("name") == "balancing-squares":
+            figures.append(("Balancing squares: centers in the dense square", _balancing_figure(result)))
+        elif result.get("name") == "density-law":
+            figures.append(("Density law: measured exponent against d/(d+2)", _density_figure(result)))
+        verdict = result.get("verdict", {})
+        sections.append(
+            f"<h2>Reproduction: {html.escape(str(result.get('name')))}</h2><p>"
+            f"{'REPRODUCED' if verdict.get('reproduced') else 'NOT REPRODUCED'}: "
+            f"{html.escape(str(verdict.get('summary', '')))}</p>"
+        )
+    errors = n - len(ok)
+    provenance = ""
+    for key in ("sweep_name", "git_commit", "versions_json", "config_toml"):
+        values = sorted({str(v) for v in rows.get(key, [])})
+        if values:
+            provenance += f"<h3>{key}</h3><pre>{html.escape(chr(10).join(values))}</pre>"
+    body = "".join(
+        f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{png}'>" for t, png in figures
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>kmeans-harness report</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .6em}}pre{{background:#f6f6f6;padding:.5em;overflow-x:auto}}</style>
+</head><body><h1>kmeans-harness report</h1>
+<p>{n} fits ({errors} errors). A spurious minimum is a converged fit with Centroid Index &gt; 0 against the
+true centers, k equal to the true number of clusters; rates are over converged fits, with binomial
+standard errors.</p>
+{"".join(sections)}{body}<h2>Provenance</h2>{provenance}</body></html>
+"""
+    return page, len(figures)
+
+
+def write_report(results: str, output: str, *, reproductions=()) -> dict:
+    """Read a sweep's results and write the HTML page to ``output``; returns ``{rows, figures}``."""
+    from harness.sweep import read_results
+
+    rows = read_results(results)
+    if not rows and not reproductions:
+        raise InvalidArgument(f"RESULTS: {results!r} holds no sweep rows")
+    page, figures = build_html(rows, reproductions)
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(page)
+    except OSError as exc:
+        raise InvalidArgument(f"-o: cannot write {output!r}: {exc.strerror}") from exc
+    return {"rows": len(rows.get("status", [])), "figures": figures}

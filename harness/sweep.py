@@ -1,0 +1,577 @@
+"""Sweeps: a grid of (model, k, d, η_min, spread, n, initialiser, target) × repeats run on Dask,
+one Parquet row per fit, appended atomically as fits finish and resumable from what is on disk.
+
+A spurious minimum is a converged solution with Centroid Index > 0 against the truth, fitted with k
+equal to the true number of clusters.  Every seed is derived from the run's own parameters, so a
+result never depends on the number of workers or the order of the grid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.errors import InvalidArgument, require
+
+__all__ = ["SweepConfig", "load_config", "parse_config", "plan_runs", "run_one", "run_sweep", "read_results"]
+
+#: Grid keys, their meaning, and the default when a config leaves a key out.
+GRID_KEYS = {
+    "model": ("'ball' or 'gaussian'", ["ball"]),
+    "k": ("integers >= 2 (true clusters = fitted centers)", None),
+    "d": ("integers >= 1", [2]),
+    "separation_ratio_min": ("positive numbers (η_min; > 2 for 'ball')", None),
+    "separation_ratio_spread": ("numbers >= 1 (η_max/η_min); leave out for the lattice's own", [None]),
+    "n": ("integers >= k", [1000]),
+    "initialiser": ("names from harness.initialisers.INITIALISERS", ["greedy-k-means++"]),
+    "target": ("built-in target names (kmeans-harness targets)", ["lloyd"]),
+}
+SWEEP_KEYS = {
+    "name": "a string",
+    "seed": "an integer >= 0",
+    "repeats": "an integer >= 1",
+    "output": "a path (a directory of Parquet parts), relative to the config file",
+}
+
+#: Results are flushed to a new Parquet part at least this often, so a killed sweep loses at most
+#: this many seconds of finished fits (or FLUSH_ROWS fits, whichever comes first).
+FLUSH_SECONDS = 5.0
+FLUSH_ROWS = 200
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    name: str
+    seed: int
+    repeats: int
+    grid: dict
+    output: str
+    source: str  # the config text as given, kept with every row as provenance
+
+
+def _fail(where, key, value, expected):
+    raise InvalidArgument(f"{where}: {key} = {value!r}: expected {expected}")
+
+
+def _as_list(where, key, value):
+    return value if isinstance(value, list) else [value]
+
+
+def _ints(where, key, values, lo):
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            _fail(where, f"grid.{key}", v, GRID_KEYS[key][0])
+    return values
+
+
+def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".") -> SweepConfig:
+    """Validate a TOML sweep config; a bad key or value raises InvalidArgument naming the key, the
+    value and what was expected."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        tomllib = require("tomli", "study", "reading a sweep config on Python 3.10")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument(f"{where}: not valid TOML: {exc}") from exc
+    unknown = set(raw) - {"sweep", "grid"}
+    if unknown:
+        _fail(where, "table", sorted(unknown)[0], "only the tables [sweep] and [grid]")
+    sweep = raw.get("sweep", {})
+    grid_raw = raw.get("grid")
+    if not isinstance(grid_raw, dict):
+        raise InvalidArgument(f"{where}: missing table [grid]; expected keys {', '.join(GRID_KEYS)}")
+    for key in sweep:
+        if key not in SWEEP_KEYS:
+            _fail(where, f"sweep.{key}", sweep[key], f"one of the keys {', '.join(SWEEP_KEYS)}")
+    for key in grid_raw:
+        if key not in GRID_KEYS:
+            _fail(where, f"grid.{key}", grid_raw[key], f"one of the keys {', '.join(GRID_KEYS)}")
+    seed, repeats = sweep.get("seed", 0), sweep.get("repeats", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        _fail(where, "sweep.seed", seed, SWEEP_KEYS["seed"])
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        _fail(where, "sweep.repeats", repeats, SWEEP_KEYS["repeats"])
+    name = sweep.get("name", os.path.splitext(os.path.basename(where))[0] or "sweep")
+    if not isinstance(name, str) or not name:
+        _fail(where, "sweep.name", name, SWEEP_KEYS["name"])
+    grid = {}
+    for key, (expected, default) in GRID_KEYS.items():
+        if key not in grid_raw:
+            if default is None:
+                raise InvalidArgument(f"{where}: grid.{key} is missing: expected {expected}")
+            grid[key] = list(default)
+            continue
+        values = _as_list(where, key, grid_raw[key])
+        if not values:
+            _fail(where, f"grid.{key}", grid_raw[key], f"a non-empty list of {expected}")
+        grid[key] = values
+    for v in grid["model"]:
+        if v not in ("ball", "gaussian"):
+            _fail(where, "grid.model", v, GRID_KEYS["model"][0])
+    _ints(where, "k", grid["k"], 2)
+    _ints(where, "d", grid["d"], 1)
+    _ints(where, "n", grid["n"], max(grid["k"]))
+    for v in grid["separation_ratio_min"]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            _fail(where, "grid.separation_ratio_min", v, GRID_KEYS["separation_ratio_min"][0])
+    for v in grid["separation_ratio_spread"]:
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 1):
+            _fail(where, "grid.separation_ratio_spread", v, GRID_KEYS["separation_ratio_spread"][0])
+    from harness.initialisers import INITIALISERS
+    from harness.targets import BUILTINS, builtin_available
+
+    for v in grid["initialiser"]:
+        if v not in INITIALISERS:
+            _fail(where, "grid.initialiser", v, f"one of {', '.join(INITIALISERS)}")
+    for v in grid["target"]:
+        if v not in BUILTINS:
+            _fail(where, "grid.target", v, f"one of the built-in targets {', '.join(BUILTINS)}")
+        ok, reason = builtin_available(v)
+        if not ok:
+            raise InvalidArgument(f"{where}: grid.target = {v!r}: {reason}")
+    # Every mixture of the grid must exist (e.g. balls need η_min > 2): build each once, now.
+    from harness.models import BallMixture, GaussianMixture
+
+    for model, k, d, eta, spread in itertools.product(
+        grid["model"], grid["k"], grid["d"], grid["separation_ratio_min"], grid["separation_ratio_spread"]
+    ):
+        cls = BallMixture if model == "ball" else GaussianMixture
+        try:
+            cls.with_separation(k, d, eta, separation_ratio_spread=spread, seed=0)
+        except InvalidArgument as exc:
+            raise InvalidArgument(
+                f"{where}: the grid point model={model!r}, k={k}, d={d}, separation_ratio_min={eta!r}, "
+                f"separation_ratio_spread={spread!r} has no mixture: {exc}"
+            ) from exc
+    output = sweep.get("output", f"{name}.parquet")
+    if not isinstance(output, str) or not output:
+        _fail(where, "sweep.output", output, SWEEP_KEYS["output"])
+    return SweepConfig(name, seed, repeats, grid, os.path.join(base_dir, output), text)
+
+
+def load_config(path: str) -> SweepConfig:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise InvalidArgument(f"CONFIG: cannot read {path!r}: {exc.strerror}") from exc
+    return parse_config(text, where=path, base_dir=os.path.dirname(os.path.abspath(path)))
+
+
+# ------------------------------------------------------------------------------------------------
+# planning: one dict per fit, keyed and seeded by its own parameters
+
+
+def _key_int(*parts) -> int:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)  # fits Parquet's int64
+
+
+def plan_runs(config: SweepConfig) -> list[dict]:
+    """Every fit of the sweep, with ``run_key`` (stable identity, used to resume) and seeds.
+
+    The data of a run (mixture and sample) depend only on (seed, model, k, d, η_min, spread, n,
+    repeat), so every initialiser and target of a grid point sees the same points; the seeding and
+    the target's seed also depend on the initialiser and the target."""
+    g = config.grid
+    runs = []
+    for model, k, d, eta, spread, n, repeat in itertools.product(
+        g["model"],
+        g["k"],
+        g["d"],
+        g["separation_ratio_min"],
+        g["separation_ratio_spread"],
+        g["n"],
+        range(config.repeats),
+    ):
+        data = {
+            "model": model,
+            "k": k,
+            "d": d,
+            "separation_ratio_min": float(eta),
+            "separation_ratio_spread": None if spread is None else float(spread),
+            "n": n,
+            "repeat": repeat,
+        }
+        data_seed = _key_int(config.seed, data)
+        for initialiser, target in itertools.product(g["initialiser"], g["target"]):
+            run = dict(data, initialiser=initialiser, target=target)
+            key = json.dumps(run, sort_keys=True)
+            run.update(run_key=key, data_seed=data_seed, run_seed=_key_int(config.seed, key))
+            runs.append(run)
+    return runs
+
+
+_TARGETS: dict = {}
+
+
+def _target(spec):
+    if spec not in _TARGETS:
+        from harness.targets import load_target
+
+        _TARGETS[spec] = load_target(spec)
+    return _TARGETS[spec]
+
+
+def run_one(run: dict) -> dict:
+    """Fit one planned run and return its row (never raises: an error is a row with ``status``)."""
+    from harness import kernels
+    from harness.initialisers import initialise
+    from harness.models import BallMixture, GaussianMixture
+    from harness.structure import centroid_index
+
+    row = {
+        k: run[k]
+        for k in (
+            "run_key",
+            "model",
+            "k",
+            "d",
+            "separation_ratio_min",
+            "n",
+            "repeat",
+            "initialiser",
+            "target",
+            "data_seed",
+            "run_seed",
+        )
+    }
+    row["separation_ratio_spread"] = run["separation_ratio_spread"]
+    row.update(
+        status="ok",
+        message="",
+        centroid_index=None,
+        orphans_fitted=None,
+        orphans_true=None,
+        objective=None,
+        truth_objective=None,
+        objective_ratio=None,
+        converged=None,
+        n_iter=None,
+        spurious=None,
+        init_seconds=None,
+        fit_seconds=None,
+    )
+    try:
+        cls = BallMixture if run["model"] == "ball" else GaussianMixture
+        data_rng = np.random.SeedSequence(run["data_seed"]).spawn(2)
+        mixture = cls.with_separation(
+            run["k"],
+            run["d"],
+            run["separation_ratio_min"],
+            separation_ratio_spread=run["separation_ratio_spread"],
+            seed=data_rng[0],
+        )
+        X, _ = mixture.sample(run["n"], seed=data_rng[1])
+        init_ss, fit_ss = np.random.SeedSequence(run["run_seed"]).spawn(2)
+        started = time.perf_counter()
+        init = initialise(run["initialiser"], X, run["k"], seed=np.random.default_rng(init_ss))
+        row["init_seconds"] = time.perf_counter() - started
+        fit = _target(run["target"]).run(X, run["k"], init=init, seed=int(fit_ss.generate_state(1)[0]))
+        row["fit_seconds"] = fit.seconds
+        centers = np.asarray(fit.centers, dtype=np.float64)
+        if centers.shape != mixture.centers.shape or not np.all(np.isfinite(centers)):
+            raise ValueError(f"target returned centers of shape {centers.shape}, finite={np.all(np.isfinite(centers))}")
+        D = np.linalg.norm(centers[:, None, :] - mixture.centers[None, :, :], axis=2)
+        ci = centroid_index(centers, mixture.centers)
+        obj, truth = kernels.objective(X, centers), kernels.objective(X, mixture.centers)
+        row.update(
+            centroid_index=ci,
+            orphans_fitted=int(centers.shape[0] - len(np.unique(np.argmin(D, axis=0)))),
+            orphans_true=int(mixture.k - len(np.unique(np.argmin(D, axis=1)))),
+            objective=obj,
+            truth_objective=truth,
+            objective_ratio=obj / truth if truth > 0 else None,
+            converged=None if fit.converged is None else bool(fit.converged),
+            n_iter=None if fit.n_iter is None else int(fit.n_iter),
+            spurious=bool(fit.converged) and ci > 0 if fit.converged is not None else None,
+        )
+    except Exception as exc:  # noqa: BLE001 - one failed fit is a row, not the end of the sweep
+        row.update(status="error", message=f"{type(exc).__name__}: {exc}"[:500])
+    return row
+
+
+# ------------------------------------------------------------------------------------------------
+# storage: a directory of Parquet parts, each written to a temporary name and renamed into place
+
+
+def _git_commit() -> str | None:
+    try:
+        here = os.path.dirname(os.path.abspath(__file__))
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True, timeout=5)
+        if out.returncode == 0:
+            return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return None
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for dist in ("kmeans-harness", "numpy", "scipy", "numba", "dask", "distributed", "fastcluster", "pyarrow"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _write_part(output: str, rows: list[dict], provenance: dict) -> str:
+    pa = require("pyarrow", "study", "writing sweep results")
+    pq = require("pyarrow.parquet", "study", "writing sweep results")
+    os.makedirs(output, exist_ok=True)
+    columns = {k: [r[k] for r in rows] for k in rows[0]}
+    for k, v in provenance.items():
+        columns[k] = [v] * len(rows)
+    table = pa.table(columns)
+    name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.parquet"
+    tmp = os.path.join(output, "." + name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, os.path.join(output, name))  # atomic: a reader sees the whole part or none of it
+    return name
+
+
+def read_results(path: str) -> dict[str, list]:
+    """All rows of a sweep's Parquet directory (or single file) as ``{column: values}``."""
+    pq = require("pyarrow.parquet", "study", "reading sweep results")
+    pa = require("pyarrow", "study", "reading sweep results")
+    if os.path.isdir(path):
+        parts = sorted(f for f in os.listdir(path) if f.endswith(".parquet") and not f.startswith("."))
+        tables = [pq.read_table(os.path.join(path, f)) for f in parts]
+    elif os.path.isfile(path):
+        tables = [pq.read_table(path)]
+    else:
+        raise InvalidArgument(f"RESULTS: {path!r} does not exist")
+    if not tables:
+        return {}
+    return pa.concat_tables(tables, promote_options="permissive").to_pydict()
+
+
+def _done_keys(output: str) -> set:
+    if not os.path.isdir(output):
+        return set()
+    return set(read_results(output).get("run_key", []))
+
+
+def _format_seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+class _Progress:
+    """One line on ``stream``: done/total, rate, ETA; redrawn in place on a terminal, else a line
+    every 10 s."""
+
+    def __init__(self, total, stream):
+        self.total, self.stream, self.done = total, stream, 0
+        self.started = self.last = time.perf_counter()
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def update(self, n=1, final=False):
+        self.done += n
+        now = time.perf_counter()
+        if not final and now - self.last < (0.5 if self.tty else 10.0):
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-9)
+        eta = (self.total - self.done) / rate if rate > 0 else math.inf
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+            f"{100 * self.done / max(self.total, 1):5.1f}%  {rate:6.2f} fits/s  ETA {_format_seconds(eta)}"
+        )
+        self.stream.write(("\r" + line + ("\n" if final else "")) if self.tty else line + "\n")
+        self.stream.flush()
+
+
+def run_sweep(
+    config: SweepConfig,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    processes: bool = True,
+    stream=sys.stderr,
+    limit: int | None = None,
+) -> dict:
+    """Run every fit of ``config`` not already in its output; return a summary.
+
+    ``scheduler``: address of an existing Dask scheduler (used unchanged); otherwise a LocalCluster
+    of ``workers`` single-threaded workers (default: one per core) is started and stopped here.
+    ``limit``: stop after submitting this many fits (to test resuming)."""
+    distributed = require("distributed", "study", "kmeans-harness sweep")
+    require("pyarrow", "study", "kmeans-harness sweep")
+    runs = plan_runs(config)
+    done = _done_keys(config.output)
+    todo = [r for r in runs if r["run_key"] not in done]
+    if limit is not None:
+        todo = todo[:limit]
+    provenance = {
+        "sweep_name": config.name,
+        "sweep_seed": config.seed,
+        "config_toml": config.source,
+        "git_commit": _git_commit(),
+        "versions_json": json.dumps(_versions(), sort_keys=True),
+    }
+    summary = {
+        "total": len(runs),
+        "already_done": len(runs) - len([r for r in runs if r["run_key"] not in done]),
+        "run_now": len(todo),
+        "errors": 0,
+        "parts_written": 0,
+        "output": config.output,
+    }
+    print(
+        f"sweep {config.name}: {len(runs)} fits, {summary['already_done']} already in {config.output}, "
+        f"{len(todo)} to run",
+        file=stream,
+        flush=True,
+    )
+    if not todo:
+        return summary
+    cluster = None
+    if scheduler:
+        client = distributed.Client(scheduler)
+    else:
+        import dask
+
+        # Non-daemonic workers, so that an isolated target can start its own worker process.
+        with dask.config.set({"distributed.worker.daemon": False}):
+            cluster = distributed.LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=":0",  # a free port: never clash with another cluster
+            )
+        client = distributed.Client(cluster)
+    progress = _Progress(len(todo), stream)
+    buffer, last_flush = [], time.perf_counter()
+    started = time.perf_counter()
+    try:
+        futures = client.map(run_one, todo, pure=False)
+        for future in distributed.as_completed(futures):
+            row = future.result()
+            future.release()
+            summary["errors"] += row["status"] != "ok"
+            buffer.append(row)
+            progress.update()
+            if len(buffer) >= FLUSH_ROWS or time.perf_counter() - last_flush >= FLUSH_SECONDS:
+                _write_part(config.output, buffer, provenance)
+                summary["parts_written"] += 1
+                buffer, last_flush = [], time.perf_counter()
+    finally:
+        if buffer:
+            _write_part(config.output, buffer, provenance)
+            summary["parts_written"] += 1
+        progress.update(0, final=True)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    summary["seconds"] = time.perf_counter() - started
+    return summary
+
+
+# ------------------------------------------------------------------------------------------------
+# command line (registered by harness.cli.build_parser)
+
+
+def add_study_parsers(sub) -> None:
+    """Register ``sweep``, ``report`` and ``reproduce`` on the CLI's subparsers."""
+    from harness.cli import _non_negative_int as non_negative_int
+    from harness.cli import _positive_int as positive_int
+
+    p = sub.add_parser("sweep", help="run a grid of fits on Dask; results to Parquet, resumable")
+    p.add_argument("config", metavar="CONFIG.toml", help="the grid (see examples/sweep-small.toml)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: a LocalCluster)")
+    p.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (default: one per core)")
+    p.add_argument("--json", metavar="PATH", help="also write a JSON summary to PATH ('-' for standard output)")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="a self-contained HTML report of sweep results")
+    p.add_argument("results", metavar="RESULTS", help="a sweep's Parquet output (directory or file)")
+    p.add_argument("-o", "--output", metavar="report.html", required=True, help="where to write the HTML")
+    p.add_argument(
+        "--reproduction",
+        metavar="JSON",
+        action="append",
+        default=[],
+        help="also include a 'reproduce --json' result (repeatable)",
+    )
+    p.set_defaults(func=cmd_report)
+
+    from harness.reproduce import REPRODUCTIONS
+
+    p = sub.add_parser("reproduce", help="re-run a published experiment and say whether it holds")
+    p.add_argument("name", choices=list(REPRODUCTIONS), metavar="NAME", help=", ".join(REPRODUCTIONS))
+    p.add_argument("--repeats", type=positive_int, default=None, help="repeats (default: the experiment's own)")
+    p.add_argument("--seed", type=non_negative_int, default=None, help="base seed (default 0)")
+    p.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for standard output)")
+    p.add_argument(
+        "--out", metavar="DIR", default=None, help="where pictures go (figure1, theorem1-gap; default ./NAME/)"
+    )
+    p.add_argument("--full", action="store_true", default=None, help="theorem1-gap: k = 2..10, d = 1, 2, 10 (hours)")
+    p.set_defaults(func=cmd_reproduce)
+
+
+def cmd_sweep(args) -> int:
+    from harness.cli import EXIT_OK, compile_notice, write_json
+
+    config = load_config(args.config)
+    quiet = args.json == "-"
+    compile_notice()
+    summary = run_sweep(config, scheduler=args.scheduler, workers=args.workers)
+    out = sys.stderr if quiet else sys.stdout
+    print(
+        f"{summary['run_now']} fits run ({summary['errors']} errors), {summary['already_done']} were done; "
+        f"results in {summary['output']}",
+        file=out,
+    )
+    if args.json:
+        write_json(args.json, {"schema_version": 1, "command": "sweep", "config": args.config, **summary})
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from harness.cli import EXIT_OK
+    from harness.report import write_report
+
+    reproductions = []
+    for path in args.reproduction:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                reproductions.append(json.load(fh))
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument(f"--reproduction: cannot read {path!r}: {exc}") from exc
+    info = write_report(args.results, args.output, reproductions=reproductions)
+    print(f"report of {info['rows']} fits ({info['figures']} figures) written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_reproduce(args) -> int:
+    from harness.cli import EXIT_FAILED, EXIT_OK, compile_notice, write_json
+    from harness.reproduce import REPRODUCTIONS, format_text
+
+    compile_notice()
+    result = REPRODUCTIONS[args.name](args)
+    if args.json:
+        write_json(args.json, {"schema_version": 1, "command": "reproduce", **result})
+    if args.json != "-":
+        print("\n".join(format_text(result)))
+    return EXIT_OK if result["verdict"]["reproduced"] else EXIT_FAILED

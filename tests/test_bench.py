@@ -1,0 +1,81 @@
+"""``harness.bench`` and ``kmeans-harness bench``: shapes parse or are rejected by name, a tiny run
+produces one row per target with honest ratios, and the CLI follows the exit-code conventions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from harness import bench
+from harness.cli import main
+from harness.errors import InvalidArgument
+
+
+def test_parse_shape():
+    assert bench.parse_shape("200000x16x64") == (200000, 16, 64)
+    assert bench.parse_shape("10X2X3") == (10, 2, 3)
+
+
+@pytest.mark.parametrize("text", ["10x2", "10x2x3x4", "axbxc", "0x2x1", "5x2x6", "-5x2x1"])
+def test_parse_shape_rejects(text):
+    with pytest.raises(InvalidArgument, match="shape"):
+        bench.parse_shape(text)
+
+
+def test_centroid_index():
+    A = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    assert bench.centroid_index(A, A[::-1]) == 0
+    # two centers in one true cluster, none in another: one orphan each way
+    B = np.array([[0.0, 0.0], [0.5, 0.0], [10.0, 0.0]])
+    assert bench.centroid_index(A, B) == 1
+    assert bench.centroid_index(B, A) == 1
+
+
+def test_run_bench_rows():
+    rows, seeding = bench.run_bench(
+        [(300, 2, 3)], ["lloyd-float32"], iterations=3, repeats=2, progress=None, seeding=True
+    )
+    assert [r.target for r in rows] == ["lloyd", "lloyd-float32"]  # lloyd always runs: it is the yardstick
+    lloyd = rows[0]
+    assert lloyd.ratio == 1.0 and lloyd.label_agreement == 1.0 and lloyd.objective_ratio == 1.0
+    assert 1 <= lloyd.n_iter <= 3 and len(lloyd.seconds_all) == 2
+    assert rows[1].label_agreement > 0.9
+    assert len(seeding) == 1 and seeding[0].seconds_ours > 0
+    text = bench.format_table(rows, seeding)
+    assert "lloyd-float32" in text and "300x2x3" in text
+
+
+def test_same_init_gives_the_same_answer_as_sklearn():
+    pytest.importorskip("sklearn")
+    rows, _ = bench.run_bench([(400, 2, 4)], ["sklearn"], iterations=5, repeats=1, progress=None, seeding=False)
+    theirs = rows[1]
+    assert theirs.target == "sklearn" and theirs.n_iter <= 5
+    assert theirs.objective_ratio == pytest.approx(1.0, rel=1e-9)
+
+
+def test_cli_json_to_stdout(capsys):
+    code = main(
+        ["bench", "--shapes", "200x2x3", "--targets", "lloyd", "--iterations", "2", "--repeats", "1",
+         "--no-seeding", "--json", "-"]
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["command"] == "bench" and payload["rows"][0]["target"] == "lloyd"
+    assert payload["cpu"] and payload["versions"]["numpy"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--shapes", "5x2x9"], "--shapes"),
+        (["--shapes", "nonsense"], "--shapes"),
+        (["--targets", "nope"], "--targets"),
+        (["--iterations", "0"], "--iterations"),
+        (["--mixture", "ball", "--separation-ratio", "1.5"], "--separation-ratio"),
+    ],
+)
+def test_cli_usage_errors(argv, message, capsys):
+    assert main(["bench", *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""The accelerated Lloyd (Hamerly's bounds, layouts per shape) against plain Lloyd, iteration by
+iteration.
+
+:func:`harness.kernels.lloyd` keeps a label without computing distances only when its bounds, with
+the rounding slack derived in :func:`harness.kernels._lloyd`, prove that plain Lloyd's computed
+nearest center is the same one.  So its trajectory must be plain Lloyd's *bit for bit*: the plain
+loop below (the exact assignment kernel, then the update kernel with the same block size) is the
+"same init, same iteration" comparison, and the reference in :mod:`harness.reference` is compared
+with at every step up to near-ties within the derived margin.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness import kernels, reference
+from harness.config import UPDATE_BLOCK_ROWS
+from harness.models import GaussianMixture
+
+UNIT_ROUNDOFF = 2.0**-53
+
+
+def near_best(X, centers):
+    """``(n, k)`` bool: centers within the reference's rounding margin of the nearest one.
+
+    Two correct float64 evaluations of a squared distance over d coordinates differ by at most a
+    factor (1 ± γ), γ = (d + 2)u/(1 − (d + 2)u) (see tests/test_kernels.py), so a label is acceptable
+    when its reference distance is within (1 + 5γ) of the reference minimum."""
+    D = reference.sqdist_ref(X, centers)
+    m = X.shape[1] + 2
+    gamma = m * UNIT_ROUNDOFF / (1 - m * UNIT_ROUNDOFF)
+    return D <= D.min(axis=1, keepdims=True) * (1 + 5 * gamma)
+
+
+def plain_lloyd_steps(X, centers, steps, block_rows=UPDATE_BLOCK_ROWS):
+    """Plain Lloyd with the exact kernels: ``[(centers, labels)]`` after 0, 1, ..., steps updates."""
+    current = np.array(centers, dtype=X.dtype, copy=True)
+    labels, _ = kernels.assign_labels(X, current)
+    out = [(current, labels)]
+    for _ in range(steps):
+        current, _ = kernels.update_centers(X, labels, current, block_rows=block_rows)
+        labels, _ = kernels.assign_labels(X, current)
+        out.append((current, labels))
+    return out
+
+
+@st.composite
+def overlapping_data(draw):
+    """A small overlapping Gaussian mixture (many points near cell boundaries, the hard case for the
+    bounds), optionally far from the origin, float64 or float32, and random data rows as init."""
+    k = draw(st.integers(2, 7))
+    d = draw(st.integers(1, 4))
+    n = draw(st.integers(k, 160))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    offset = draw(st.sampled_from([0.0, 1e3, 1e6]))
+    seed = draw(st.integers(0, 2**16))
+    separation = draw(st.sampled_from([0.5, 1.0, 3.0]))
+    mixture = GaussianMixture.with_separation(k, d, separation, seed=seed, offset=offset)
+    X, _ = mixture.sample(n, seed=seed + 1)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    init = X[np.random.default_rng(seed).choice(n, k, replace=False)].copy()
+    return X, init
+
+
+@given(case=overlapping_data(), steps=st.integers(1, 8), block_rows=st.sampled_from([7, UPDATE_BLOCK_ROWS]))
+def test_every_iteration_equals_plain_lloyd(case, steps, block_rows):
+    X, init = case
+    plain = plain_lloyd_steps(X, init, steps, block_rows)
+    for m in range(1, steps + 1):
+        stats = {}
+        out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, init, m, block_rows, stats=stats)
+        expected_centers, expected_labels = plain[n_iter]
+        # the same centers and labels as plain Lloyd after n_iter updates, bit for bit
+        np.testing.assert_array_equal(out, expected_centers)
+        np.testing.assert_array_equal(labels, expected_labels)
+        np.testing.assert_array_equal(min_sqdist, kernels.assign_labels(X, out)[1])
+        # and the reference's nearest centers of those centers, up to near-ties within the margin
+        assert near_best(X, out)[np.arange(X.shape[0]), labels].all()
+        labels_ref, _ = reference.assign_labels_ref(X, out)
+        clear = near_best(X, out).sum(axis=1) == 1
+        np.testing.assert_array_equal(labels[clear], labels_ref[clear])
+        assert stats["full_assignments"] <= X.shape[0] * (n_iter + 1)
+        if converged:
+            assert np.array_equal(plain[n_iter - 1][1], labels)
+            break
+        assert n_iter == m
+
+
+def test_bounds_skip_work_on_separated_data():
+    """On well-separated clusters almost every point keeps its label without k distances."""
+    mixture = GaussianMixture.with_separation(4, 2, 8.0, seed=3)
+    X, _ = mixture.sample(400, seed=4)
+    init = mixture.centers + 0.3
+    stats = {}
+    out, labels, _, n_iter, converged = kernels.lloyd(X, init, 20, stats=stats)
+    assert converged
+    # the first assignment computes all k distances of every point; later ones mostly none
+    assert stats["full_assignments"] - X.shape[0] < 0.5 * X.shape[0] * n_iter
+    plain = plain_lloyd_steps(X, init, n_iter)
+    np.testing.assert_array_equal(out, plain[-1][0])
+    np.testing.assert_array_equal(labels, plain[-1][1])
+
+
+@pytest.mark.parametrize("k", [3, kernels.ACROSS_CENTERS_MIN_K + 1])
+def test_both_distance_layouts_agree_with_the_reference(k):
+    """Distances across a tile of points (k < ACROSS_CENTERS_MIN_K) or across centers: both are
+    plain Lloyd's arithmetic, so on exactly representable data they equal the reference bit for bit."""
+    rng = np.random.default_rng(k)
+    X = rng.integers(-64, 64, (2 * k + 5, 3)).astype(np.float64) / 4
+    centers = X[rng.choice(X.shape[0], k, replace=False)].copy()
+    labels, min_sqdist = kernels.assign_labels(X, centers)
+    labels_ref, min_sqdist_ref = reference.assign_labels_ref(X, centers)
+    np.testing.assert_array_equal(labels, labels_ref)
+    np.testing.assert_array_equal(min_sqdist, min_sqdist_ref)
+
+
+def test_kmeans_plusplus_independent_of_thread_count():
+    most = numba.config.NUMBA_NUM_THREADS
+    if most < 2:
+        pytest.skip("needs at least two numba threads to compare thread counts")
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((700, 3)) * np.exp(rng.uniform(-4, 4, (700, 1)))
+    previous = numba.get_num_threads()
+    out = {}
+    try:
+        for threads in (1, most):
+            numba.set_num_threads(threads)
+            out[threads] = kernels.kmeans_plusplus(X, 9, np.random.default_rng(1))
+    finally:
+        numba.set_num_threads(previous)
+    np.testing.assert_array_equal(out[1][1], out[most][1])

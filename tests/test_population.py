@@ -1,0 +1,186 @@
+"""Population k-means (harness.population) against configurations whose answer is known analytically,
+and against independent computations (finite differences of exact G, Monte Carlo, closed-form areas)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harness import population as pop
+from harness.errors import InvalidArgument
+from harness.models import BallMixture, GaussianMixture
+
+PROP2_TRUTH = [[-2.0], [0.0], [2.0]]
+
+
+def prop2(r):
+    """Proposition 2: β = (−2 − r/2, −2 + r/2, 1) for β* = (−2, 0, 2)."""
+    return BallMixture(PROP2_TRUTH, r), np.array([[-2 - r / 2], [-2 + r / 2], [1.0]])
+
+
+def fd_hessian(mixture, c, h):
+    m = c.shape[0]
+    H = np.zeros((m, m))
+
+    def G(b):
+        return pop.objective(mixture, b).value
+
+    for i in range(m):
+        for j in range(m):
+            e = np.zeros_like(c)
+            f = np.zeros_like(c)
+            e[i, 0] = h
+            f[j, 0] = h
+            H[i, j] = (G(c + e + f) - G(c + e - f) - G(c - e + f) + G(c - e - f)) / (4 * h * h)
+    return H
+
+
+@pytest.mark.parametrize("r", [0.1, 0.3, 0.39])
+def test_proposition2_is_a_strict_local_minimum(r):
+    mixture, beta = prop2(r)
+    assert np.allclose(pop.gradient(mixture, beta), 0, atol=1e-14)
+    H, smooth = pop.hessian_1d(mixture, beta)
+    assert smooth
+    # Appendix C's numbers (its symbolic Hessian has typos), with the density 1/(3·2r) made explicit
+    expected = np.array([[1.5 * r, -0.5 * r, 0], [-0.5 * r, 1.5 * r, 0], [0, 0, 8 * r]]) / (6 * r)
+    assert np.allclose(H, expected, atol=1e-12)
+    assert np.allclose(fd_hessian(mixture, beta, 1e-4 * r), H, atol=1e-5)
+    verdict = pop.is_local_minimum(mixture, beta)
+    assert verdict.kind == "strict" and verdict
+    assert verdict.eigenvalues.min() > 0
+
+
+def test_proposition2_fails_beyond_r_04():
+    # r > 0.4: the boundary between β2 and β3 enters the middle ball; β is no longer a fixed point
+    mixture, beta = prop2(0.45)
+    verdict = pop.is_local_minimum(mixture, beta)
+    assert verdict.kind == "not-stationary" and not verdict
+    assert verdict.decrease > 0
+
+
+@pytest.mark.parametrize("mixture", [BallMixture(PROP2_TRUTH, 0.3), GaussianMixture(PROP2_TRUTH, 0.3)])
+def test_truth_is_strict(mixture):
+    # Gaussian tails overlap: the truth is only close to the fixed point population Lloyd finds
+    beta = pop.population_lloyd(mixture, mixture.centers).centers
+    assert np.allclose(beta, mixture.centers, atol=1e-3 if isinstance(mixture, GaussianMixture) else 0)
+    verdict = pop.is_local_minimum(mixture, beta)
+    assert verdict.kind == "strict"
+    H, _ = pop.hessian_1d(mixture, beta)
+    assert np.allclose(fd_hessian(mixture, beta, 1e-4), H, atol=1e-5)
+
+
+def test_duplicated_centers_are_a_saddle():
+    mixture = BallMixture(PROP2_TRUTH, 0.3)
+    beta = np.array([[-2.0], [-2.0], [1.0]])
+    verdict = pop.is_local_minimum(mixture, beta)
+    assert verdict.kind == "saddle" and not verdict
+    after = pop.objective(mixture, beta + verdict.step * verdict.direction).value
+    assert pop.objective(mixture, beta).value - after == pytest.approx(verdict.decrease, rel=1e-12)
+    assert verdict.decrease > 0
+
+
+def test_zero_mass_center_touching_the_data_is_a_saddle():
+    # center 2 sits just right of ball 3 with an empty cell... the boundary with center 1 is inside ball 3
+    mixture = BallMixture([[-2.0], [2.0]], 0.3)
+    beta = np.array([[-2.0], [2.0], [2.0 + 0.3 + 0.3]])  # cell of center 2 begins at 2.3 = the ball's edge
+    verdict = pop.is_local_minimum(mixture, beta)
+    assert verdict.kind == "saddle" and verdict.decrease > 0
+
+
+def test_far_empty_center_is_non_strict():
+    mixture = BallMixture([[-2.0], [2.0]], 0.3)
+    beta = np.array([[-2.0], [2.0], [50.0]])
+    assert pop.is_local_minimum(mixture, beta).kind == "non-strict"
+
+
+@pytest.mark.parametrize("r, kind", [(0.2, "saddle"), (0.3, "non-strict"), (0.45, "non-strict")])
+def test_appendix_g_example1(r, kind):
+    """Example 1: β* = (−1, 0, 1), β = (−2/3 − r/6, 2/3 + r/6, far).  The printed Hessian's second
+    diagonal entry (37r/6 + 2/3) is a typo: by symmetry both are 35r/6 − 2/3 (times 1/(6r)), so the
+    2-fit-3 point is a local minimum for r > 4/17 ≈ 0.235, not for r > 1/(9√2/2 − 1/4) ≈ 0.164."""
+    mixture = BallMixture([[-1.0], [0.0], [1.0]], r)
+    beta = np.array([[-2 / 3 - r / 6], [2 / 3 + r / 6], [50.0]])
+    H, _ = pop.hessian_1d(mixture, beta)
+    a, b = (35 * r / 6 - 2 / 3) / (6 * r), -(2 / 3 + r / 6) / (6 * r)
+    assert np.allclose(H[:2, :2], [[a, b], [b, a]], atol=1e-12)
+    assert np.allclose(fd_hessian(mixture, beta, 1e-4 * r)[:2, :2], H[:2, :2], atol=1e-5)
+    assert pop.is_local_minimum(mixture, beta).kind == kind
+
+
+def test_exact_1d_integrals_match_monte_carlo():
+    rng = np.random.default_rng(0)
+    for mixture in (BallMixture(PROP2_TRUTH, 0.4), GaussianMixture(PROP2_TRUTH, 0.7)):
+        centers = np.array([[-1.7], [0.4], [0.9], [2.2]])
+        ci = pop.cell_integrals(mixture, centers)
+        n = 200_000
+        for s in range(3):
+            X = np.asarray(mixture.centers[s]) + mixture._noise(n, rng)
+            lab = np.argmin((X - centers[:, 0]) ** 2, axis=1)
+            for i in range(4):
+                inside = lab == i
+                p = inside.mean()
+                assert abs(ci.masses[i, s] - p) <= 5 * math.sqrt(max(p * (1 - p), 1 / n) / n)
+                sq = np.where(inside, (X[:, 0] - centers[i, 0]) ** 2, 0.0)
+                assert abs(ci.second[i, s] - sq.mean()) <= 5 * sq.std() / math.sqrt(n) + 1e-6
+
+
+def test_gradient_matches_finite_differences():
+    mixture = GaussianMixture(PROP2_TRUTH, 0.5)
+    c = np.array([[-1.5], [0.3], [2.4]])
+    g = pop.gradient(mixture, c)
+    h = 1e-6
+    for i in range(3):
+        e = np.zeros_like(c)
+        e[i] = h
+        fd = (pop.objective(mixture, c + e).value - pop.objective(mixture, c - e).value) / (2 * h)
+        assert fd == pytest.approx(g[i, 0], abs=1e-8)
+
+
+def test_qmc_masses_match_circular_segments():
+    # two centers symmetric about x = h: the cell boundary cuts the unit disc at distance h from its center
+    mixture = BallMixture([[0.0, 0.0]], 1.0)
+    for h in (0.0, 0.3, 0.8):
+        ci = pop.cell_integrals(mixture, [[h - 1.0, 0.0], [h + 1.0, 0.0]], qmc_points=2**12, replicates=8)
+        right = (math.acos(h) - h * math.sqrt(1 - h * h)) / math.pi
+        assert ci.masses[1, 0] == pytest.approx(right, abs=5 * ci.masses_stderr[1, 0] + 2e-4)
+        assert ci.masses_stderr[1, 0] < 2e-3
+
+
+def test_population_lloyd_reaches_proposition2():
+    mixture, beta = prop2(0.3)
+    start = beta + np.array([[-0.05], [0.04], [0.2]])
+    res = pop.population_lloyd(mixture, start)
+    assert res.converged
+    assert np.allclose(res.centers, beta, atol=1e-9)
+
+
+def test_two_dimensional_truth_strict_and_duplicate_saddle():
+    mixture = BallMixture([[0.0, 0.0], [10.0, 0.0]], 1.0)
+    qmc = {"qmc_points": 2**10, "replicates": 4}
+    truth = pop.is_local_minimum(mixture, mixture.centers, n_directions=4, steps=(1e-2,), **qmc)
+    assert truth.kind == "strict"
+    dup = pop.is_local_minimum(mixture, [[0.0, 0.0], [0.0, 0.0]], n_directions=4, **qmc)
+    assert dup.kind == "saddle" and dup.decrease > 5 * dup.decrease_stderr
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"centers": [1.0, 2.0]},
+        {"centers": [[np.nan], [0.0]]},
+        {"centers": [[0.0, 1.0]]},
+    ],
+)
+def test_bad_arguments(kwargs):
+    with pytest.raises(InvalidArgument, match="centers"):
+        pop.cell_integrals(BallMixture(PROP2_TRUTH, 0.3), **kwargs)
+
+
+def test_bad_qmc_arguments():
+    mixture = BallMixture([[0.0, 0.0], [10.0, 0.0]], 1.0)
+    with pytest.raises(InvalidArgument, match="qmc_points"):
+        pop.cell_integrals(mixture, mixture.centers, qmc_points=1000)
+    with pytest.raises(InvalidArgument, match="replicates"):
+        pop.cell_integrals(mixture, mixture.centers, replicates=1)
