@@ -160,4 +160,8 @@ def corner_cases():
         # lattice data whose Lloyd fixed point from this start has a point exactly midway between centers
         make_case(BallMixture([[0.0]], 1.0), 6, 2, 5, "random", 5, grid_step=0.5),
         make_case(ball(2, 2, 10.0), 12, 2, 28, "k-means++", 29, distinct_points=5),  # unequal duplicates
+        # tiny magnitudes from a start that needs several updates: an absolute stopping tolerance
+        # (instead of one relative to the data) stops at once
+        make_case(ball(4, 2, 6.0, seed=10), 400, 4, 30, "random", 31, placement="tiny-scale"),
+        make_case(ball(3, 2, 10.0, seed=11), 5, 3, 32, "k-means++", 33),  # k < n < 2k
     ]
