@@ -368,3 +368,35 @@ def theorem2_t(mixture, c: float = DEFAULT_C):
         if best is None or b < best[1]:
             best = (float(t), b)
     return None if best is None else best[0]
+
+
+def sample_associations(true_labels, labels, k_fit: int, k_true: int, *, almost_empty_fraction: float = 0.01) -> dict:
+    """Counts of Theorem 1's association types read off a *sample* solution, with no bounds.
+
+    A fitted center whose cell holds fewer than ``almost_empty_fraction · n / k_true`` points is
+    almost-empty.  Every other center is attached to the true clusters of which its cell holds the
+    largest share (each true cluster goes to the cell with most of its points); a center attached
+    to two or more true clusters is one-fit-many; a true cluster whose points are the majority of
+    two or more non-empty cells is many-fit-one; a center with exactly one attached cluster that no
+    other cell shares is one-fit-one.  Returns ``{"one_fit_one", "many_fit_one", "one_fit_many",
+    "almost_empty"}`` (each a count of associations, not of centers).
+    """
+    true_labels = np.asarray(true_labels, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    n = len(labels)
+    table = np.zeros((k_fit, k_true), dtype=np.int64)
+    np.add.at(table, (labels, true_labels), 1)
+    cell_sizes = table.sum(axis=1)
+    empty = cell_sizes < almost_empty_fraction * n / max(k_true, 1)
+    owner = np.argmax(table, axis=0)  # the cell holding most of each true cluster
+    attached = [np.flatnonzero((owner == i) & ~empty[i]) for i in range(k_fit)]
+    dominant = np.where(empty, -1, np.argmax(table, axis=1))  # the true cluster each cell mostly holds
+    one_fit_many = sum(1 for i in range(k_fit) if len(attached[i]) >= 2)
+    many_fit_one = sum(1 for s in range(k_true) if np.sum(dominant == s) >= 2)
+    one_fit_one = sum(1 for i in range(k_fit) if len(attached[i]) == 1 and np.sum(dominant == attached[i][0]) == 1)
+    return {
+        "one_fit_one": int(one_fit_one),
+        "many_fit_one": int(many_fit_one),
+        "one_fit_many": int(one_fit_many),
+        "almost_empty": int(np.sum(empty)),
+    }

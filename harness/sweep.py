@@ -230,7 +230,7 @@ def run_one(run: dict) -> dict:
     from harness import kernels
     from harness.initialisers import initialise
     from harness.models import BallMixture, GaussianMixture
-    from harness.structure import centroid_index
+    from harness.structure import centroid_index, sample_associations
 
     row = {
         k: run[k]
@@ -261,6 +261,10 @@ def run_one(run: dict) -> dict:
         converged=None,
         n_iter=None,
         spurious=None,
+        one_fit_one=None,
+        many_fit_one=None,
+        one_fit_many=None,
+        almost_empty=None,
         init_seconds=None,
         fit_seconds=None,
     )
@@ -274,7 +278,7 @@ def run_one(run: dict) -> dict:
             separation_ratio_spread=run["separation_ratio_spread"],
             seed=data_rng[0],
         )
-        X, _ = mixture.sample(run["n"], seed=data_rng[1])
+        X, true_labels = mixture.sample(run["n"], seed=data_rng[1])
         init_ss, fit_ss = np.random.SeedSequence(run["run_seed"]).spawn(2)
         started = time.perf_counter()
         init = initialise(run["initialiser"], X, run["k"], seed=np.random.default_rng(init_ss))
@@ -298,6 +302,9 @@ def run_one(run: dict) -> dict:
             n_iter=None if fit.n_iter is None else int(fit.n_iter),
             spurious=bool(fit.converged) and ci > 0 if fit.converged is not None else None,
         )
+        labels = np.asarray(fit.labels, dtype=np.int64)
+        if labels.shape == (len(X),):
+            row.update(sample_associations(true_labels, labels, run["k"], mixture.k))
     except Exception as exc:  # noqa: BLE001 - one failed fit is a row, not the end of the sweep
         row.update(status="error", message=f"{type(exc).__name__}: {exc}"[:500])
     return row

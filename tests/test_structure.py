@@ -96,3 +96,28 @@ def test_population_local_minima_have_the_structure():
         P = pop.cell_integrals(m, res.centers).cell_masses
         assert S.find_partition(res.centers, T, P, S.bounds_for(m)).holds, (trial, res.centers.ravel())
     assert checked >= 10
+
+
+def test_sample_associations_count_each_kind():
+    from harness.structure import sample_associations
+
+    y = np.repeat([0, 1, 2], 100)
+    assert sample_associations(y, y, 3, 3) == {
+        "one_fit_one": 3,
+        "many_fit_one": 0,
+        "one_fit_many": 0,
+        "almost_empty": 0,
+    }
+    # two centers split cluster 0, one center takes clusters 1 and 2 (Proposition 2's shape)
+    labels = np.r_[np.repeat([0, 1], 50), np.full(200, 2)]
+    assert sample_associations(y, labels, 3, 3) == {
+        "one_fit_one": 0,
+        "many_fit_one": 1,
+        "one_fit_many": 1,
+        "almost_empty": 0,
+    }
+    # a fourth center with a single point of 3000 is almost empty (below 1% of n / k)
+    y = np.repeat([0, 1, 2], 1000)
+    labels4 = y.copy()
+    labels4[0] = 3
+    assert sample_associations(y, labels4, 4, 3)["almost_empty"] == 1
