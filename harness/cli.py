@@ -195,13 +195,23 @@ def cmd_fit(args) -> int:
         mixture = make_mixture(args.mixture, args.k, args.d, args.separation_ratio, args.seed)
     except InvalidArgument as exc:
         raise UsageError(str(exc)) from exc
-    target = load_target(args.target)
-    compile_notice()
     k_fit = args.k_fit or args.k
     if k_fit > args.n:
         raise UsageError(f"--{'k-fit' if args.k_fit else 'k'}: expected at most --n = {args.n} centers, got {k_fit}")
+    from harness.isolation import default_isolation, load_isolated
+
+    isolated = default_isolation(args.target)  # user code runs in a worker process, as in verify
+    target = load_isolated(args.target) if isolated else load_target(args.target)
+    compile_notice()
     X, y = mixture.sample(args.n, args.seed)
-    fit = target.run(X, k_fit, seed=args.seed)
+    try:
+        fit = target.run(X, k_fit, seed=args.seed)
+    except Exception as exc:  # the target failed: its failure, not the harness's (exit 1, not 3)
+        print(f"error: the target failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if isolated:
+            target.fit.close()
     centers = np.asarray(fit.centers, dtype=np.float64)
     fit_objective = objective(X, centers) if centers.shape == (k_fit, X.shape[1]) else float("nan")
     truth_objective = objective(X, mixture.centers)

@@ -179,3 +179,11 @@ def test_isolation_options_are_validated(capsys):
     assert parse_memory_limit("none") is None
     assert parse_memory_limit("1.5G") == 3 * 2**29
     assert parse_memory_limit("512M") == 512 * 2**20
+
+
+@pytest.mark.parametrize("name", ["raises", "segfault"])
+def test_fit_command_isolates_a_failing_target(name, capsys):
+    # the target's failure is exit 1 with one line naming it, never the harness's internal error (3)
+    assert main(["fit", HOSTILE.format(name), "--n", "200", "--k", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the target failed:") and "Traceback" not in err
