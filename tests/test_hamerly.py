@@ -105,12 +105,14 @@ def test_bounds_skip_work_on_separated_data():
     np.testing.assert_array_equal(labels, plain[-1][1])
 
 
-@pytest.mark.parametrize("k", [3, kernels.ACROSS_CENTERS_MIN_K + 1])
-def test_both_distance_layouts_agree_with_the_reference(k):
-    """Distances across a tile of points (k < ACROSS_CENTERS_MIN_K) or across centers: both are
-    plain Lloyd's arithmetic, so on exactly representable data they equal the reference bit for bit."""
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 130])
+@pytest.mark.parametrize("n_extra", [0, 5, kernels.POINT_TILE + 3])
+def test_tiled_distances_agree_with_the_reference(k, n_extra):
+    """Distances run four centers at a time over a tile of points (a remainder of 1-3 centers, a
+    partial last tile): still plain Lloyd's arithmetic, so on exactly representable data with many
+    ties they equal the reference bit for bit, ties to the lowest index included."""
     rng = np.random.default_rng(k)
-    X = rng.integers(-64, 64, (2 * k + 5, 3)).astype(np.float64) / 4
+    X = rng.integers(-8, 8, (k + n_extra + 1, 3)).astype(np.float64) / 4
     centers = X[rng.choice(X.shape[0], k, replace=False)].copy()
     labels, min_sqdist = kernels.assign_labels(X, centers)
     labels_ref, min_sqdist_ref = reference.assign_labels_ref(X, centers)
