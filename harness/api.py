@@ -30,11 +30,16 @@ class KMeansResult:
     Attributes
     ----------
     centers : (k, d) array in the input's dtype
-    labels : (n,) int64, the nearest center of each point (ties to the lowest index)
-    objective : float, G_n of eq. (1) at ``centers``
-    n_iter : int, number of center updates performed
-    converged : bool, True when the last update changed no label (an exact fixed point, Lemma 2);
-        False when ``max_iter`` stopped the run first
+        The final centers.
+    labels : (n,) int64
+        The nearest center of each point (ties to the lowest index).
+    objective : float
+        G_n of eq. (1) at ``centers``: the sum of squared distances to the nearest center.
+    n_iter : int
+        Number of center updates performed.
+    converged : bool
+        True when the last update changed no label (an exact fixed point, Lemma 2); False when
+        ``max_iter`` stopped the run first.
     """
 
     centers: NDArray[np.floating[Any]]
@@ -50,8 +55,25 @@ INIT_METHODS = ("k-means++", "greedy-k-means++", "random")
 def init_centers(
     X: ArrayLike, k: int, init: str | ArrayLike = "k-means++", seed: Seed = None
 ) -> NDArray[np.floating[Any]]:
-    """Initial centers: ``"k-means++"`` (greedy, 2 + ⌊ln k⌋ candidates per step, as scikit-learn),
-    ``"plain-k-means++"`` (one candidate), or ``"random"`` (k distinct data rows, uniformly)."""
+    """Initial centers for :func:`kmeans`.
+
+    Parameters
+    ----------
+    X : (n, d) array_like, float32 or float64
+        The data (anything else is converted to float64).
+    k : int
+        Number of centers, 1 <= k <= n.
+    init : {"k-means++", "greedy-k-means++", "plain-k-means++", "random"} or (k, d) array_like
+        ``"k-means++"`` (or its alias ``"greedy-k-means++"``): greedy, 2 + ⌊ln k⌋ candidates per
+        step, as scikit-learn; ``"plain-k-means++"``: one candidate per step; ``"random"``: k
+        distinct data rows, uniformly; an array: those centers, validated and copied.
+    seed : None, int or numpy.random.Generator
+        Seed of the seeding (a Generator is consumed).
+
+    Returns
+    -------
+    (k, d) ndarray in the dtype of ``X``
+    """
     X = check_data(X)
     k = check_k(k, X.shape[0])
     rng = np.random.default_rng(check_seed(seed))
@@ -76,15 +98,27 @@ def kmeans(
 
     Parameters
     ----------
-    X : (n, d) array_like, float32 or float64 (anything else is converted to float64)
-    k : int, 1 <= k <= n
-    init : "k-means++" | "plain-k-means++" | "random" | (k, d) array
-    seed : None | int | numpy.random.Generator, for the seeding
-    max_iter : int >= 1, the cap on center updates
+    X : (n, d) array_like, float32 or float64
+        The data (anything else is converted to float64).  Not modified.
+    k : int
+        Number of centers, 1 <= k <= n.
+    init : {"k-means++", "plain-k-means++", "random"} or (k, d) array_like, default "k-means++"
+        The seeding, as in :func:`init_centers`, or the starting centers.
+    seed : None, int or numpy.random.Generator, default None
+        Seed of the seeding (None: fresh entropy; a Generator is consumed).
+    max_iter : int, default 300
+        Cap on the number of center updates (>= 1).
 
     Returns
     -------
     KMeansResult
+        Centers, labels, objective, number of updates and whether the run converged.
+
+    Raises
+    ------
+    harness.InvalidArgument
+        If ``X`` is not a finite 2-D array, ``k`` is not in [1, n], ``init`` is not a known
+        method or a (k, d) array, or ``seed`` or ``max_iter`` is out of range.
 
     Notes
     -----
@@ -94,6 +128,18 @@ def kmeans(
     ``objective`` is then the true sum rounded to float64: ``inf`` when it exceeds the float64 range.
     Degenerate data is valid: all points identical, or fewer distinct points than ``k`` (some
     centers then coincide and some clusters are empty).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from harness import kmeans
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    >>> result = kmeans(X, 2, init=[[0.0, 0.0], [10.0, 0.0]])
+    >>> result.centers
+    array([[ 0. ,  0.5],
+           [10. ,  0.5]])
+    >>> result.labels, result.objective, result.converged
+    (array([0, 0, 1, 1]), 1.0, True)
     """
     X = check_data(X)
     k = check_k(k, X.shape[0])
@@ -103,9 +149,33 @@ def kmeans(
 
 
 def lloyd(X: ArrayLike, centers: ArrayLike, *, max_iter: int = DEFAULT_MAX_ITER) -> KMeansResult:
-    """Lloyd's algorithm from ``centers : (k, d)`` until no label changes or ``max_iter`` updates.
+    """Lloyd's algorithm from given centers until no label changes or ``max_iter`` updates.
 
+    Parameters
+    ----------
+    X : (n, d) array_like, float32 or float64
+        The data (anything else is converted to float64).  Not modified.
+    centers : (k, d) array_like
+        The starting centers, 1 <= k <= n.  Not modified.
+    max_iter : int, default 300
+        Cap on the number of center updates (>= 1).
+
+    Returns
+    -------
+    KMeansResult
+
+    Notes
+    -----
     An empty cluster keeps its previous center.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from harness import lloyd
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    >>> result = lloyd(X, [[0.0], [2.0]])
+    >>> result.centers.ravel().tolist(), result.labels.tolist(), result.n_iter
+    ([1.0, 10.5], [0, 0, 0, 1, 1], 2)
     """
     X = check_data(X)
     if centers is None:

@@ -42,14 +42,22 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     Attributes
     ----------
-    cluster_centers_ : (n_clusters, n_features) float32 or float64, the dtype of the training data
-    labels_ : (n_samples,) int64, nearest center of each training point (ties to the lowest index)
-    inertia_ : float, the objective G_n of eq. (1): sum of squared distances to the nearest center
-    n_iter_ : int, number of center updates performed
-    converged_ : bool, True when the last update changed no label (an exact fixed point); False
-        when ``max_iter`` stopped the run first
+    cluster_centers_ : (n_clusters, n_features) float32 or float64
+        The centers, in the dtype of the training data.
+    labels_ : (n_samples,) int64
+        Nearest center of each training point (ties to the lowest index).
+    inertia_ : float
+        The objective G_n of eq. (1): sum of squared distances to the nearest center.
+    n_iter_ : int
+        Number of center updates performed.
+    converged_ : bool
+        True when the last update changed no label (an exact fixed point); False when
+        ``max_iter`` stopped the run first.
     n_features_in_ : int
-    feature_names_in_ : (n_features_in_,) array of str, only when fitted on data with string column names
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names seen in ``fit``, shape ``(n_features_in_,)``; only when fitted on data with string
+        column names.
 
     Notes
     -----

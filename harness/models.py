@@ -246,7 +246,18 @@ class BallMixture(Mixture):
     ):
         """A ball mixture with η_min = ``separation_ratio_min`` (> 2, so the balls are disjoint) and,
         if given, η_max/η_min = ``separation_ratio_spread``; centers are a rotated lattice around
-        ``offset`` (a scalar or a (d,) vector)."""
+        ``offset`` (a scalar or a (d,) vector).
+
+        Examples
+        --------
+        >>> from harness.models import BallMixture
+        >>> mixture = BallMixture.with_separation(4, 2, 10.0, seed=0)
+        >>> mixture.describe()
+        'BallMixture(k=4, d=2, radius=1, separation_ratio_min=10, separation_ratio_max=20)'
+        >>> spread = BallMixture.with_separation(3, 2, 10.0, separation_ratio_spread=3.0, seed=0)
+        >>> round(spread.separation_ratio_min, 9), round(spread.separation_ratio_max, 9)
+        (10.0, 30.0)
+        """
         k, dim = _check_k_dim(k, dim)
         radius = _positive("radius", radius)
         eta = _positive("separation_ratio_min", separation_ratio_min)

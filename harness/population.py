@@ -435,7 +435,7 @@ def is_local_minimum(
        (:func:`hessian_1d`): all eigenvalues > 0 is ``strict``, a negative one is a ``saddle`` along
        its eigenvector.  Elsewhere, and for zero eigenvalues, directional tests: G(β + t v) − G(β)
        over many unit directions v and steps t·scale, both signs; a decrease beyond z standard
-       errors (and beyond rounding, 1e-13·|G|) is a descent direction.  No descent with every
+       errors (and beyond rounding, 1e-13·``|G|``) is a descent direction.  No descent with every
        directional curvature 2ΔG/t² clearly positive is ``strict``; no descent with some flat direction
        is ``non-strict``; estimates within noise give ``inconclusive``.
     """

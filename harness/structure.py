@@ -288,7 +288,7 @@ def finite_sample_slack(mixture, cluster_points_min: int, n: int, *, stratified:
     A sample fixed point β̂ tracks a population fixed point β̄ with the same cells.  Each β̂_i is a
     cell mean of n_i >= n_s points, so ‖β̂_i − β̄_i‖ has root-mean-square √(tr Cov/n_i): within a
     component tr Cov = r²d/(d+2) <= r² (ball) or σ²d (Gaussian); a cell holding several whole
-    clusters adds the fluctuation of their sample proportions, ‖Σ (n_s/n_i − 1/|S*|) β*_s‖ ≲
+    clusters adds the fluctuation of their sample proportions, ‖Σ (n_s/n_i − 1/``|S*|``) β*_s‖ ≲
     Δmax/√n_i, unless the sample is stratified (equal counts, no such term).  So
     distance slack = z (spread + [not stratified] Δmax) / √n_s.
     The mass of a cell is compared at β̂; with n̂_i ~ Bin(n, P(V_i)) a cell that looks almost empty in

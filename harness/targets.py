@@ -26,7 +26,7 @@ __all__ = ["Fit", "Target", "target", "load_target", "BUILTINS", "builtin_names"
 
 #: What a target may claim about the solutions it returns.
 #: ``fixed-point``: a Lloyd fixed point (Lemma 2) whenever it reports convergence;
-#: ``approximate``: only a good clustering (mini-batch, sampling); checked for the contract only;
+#: ``approximate``: only a good clustering (mini-batch, sampling); checked for the contract and determinism only;
 #: ``global-optimum``: the exact minimiser of eq. (1) (e.g. kmeans1d in one dimension).
 CLAIMS = ("fixed-point", "approximate", "global-optimum")
 PRECISIONS = ("float64", "float32")
@@ -84,7 +84,7 @@ class Target:
 
     @property
     def epsilon(self) -> float:
-        """Unit roundoff of the target's declared working precision."""
+        """Machine epsilon of the target's declared working precision (twice its unit roundoff u)."""
         return float(np.finfo(np.float32 if self.precision == "float32" else np.float64).eps)
 
     def run(self, X, k, *, init=None, seed=None) -> Fit:
@@ -125,6 +125,34 @@ def target(
             return centers, labels
 
     Without the decorator a target gets :data:`DEFAULT_DECLARATION`.
+
+    Parameters
+    ----------
+    fn : callable, optional
+        The function (or estimator class) to declare; given when the decorator is used bare
+        (``@harness.target``).
+    claims : {"fixed-point", "approximate", "global-optimum"}
+        What its solutions are (see :data:`CLAIMS`); decides which checks apply.
+    precision : {"float64", "float32"}
+        Working precision; its unit roundoff scales every tolerance (:mod:`harness.tolerances`).
+    honours_init : bool
+        Whether a given ``init`` is the start of the run (the restart checks need it).
+    deterministic : bool
+        Whether the same ``seed`` gives the same answer (the ``deterministic`` check).
+    max_dim : int, optional
+        The largest dimension the target supports; None for any.
+    name : str, optional
+        The name shown in reports (default: the spec or the function's qualified name).
+
+    Returns
+    -------
+    callable
+        ``fn`` itself, with the declaration attached (or a decorator, when ``fn`` is None).
+
+    Raises
+    ------
+    harness.InvalidArgument
+        If ``claims`` or ``precision`` is not one of the values above.
     """
     declaration = {
         "claims": claims,
