@@ -5,7 +5,9 @@ k-means++ ratio and the peak-memory figure.  Timing only: correctness is ``verif
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -65,8 +67,10 @@ def bench_data(n, d, k, *, mixture="gaussian", separation_ratio=1.0, seed=0):
 # float32 copies) so that the timed call is the fit alone.
 
 
-def make_runner(name: str, X, init):
-    """A callable ``run(max_iter) -> (centers, labels, n_iter)`` that fits ``name`` from ``init``."""
+def make_runner(name: str, X, init, *, isolate=True):
+    """A callable ``run(max_iter) -> (centers, labels, n_iter)`` that fits ``name`` from ``init``
+    (a user target's runner also returns the seconds measured around the call; see
+    :class:`UserRunner`)."""
     from harness.errors import require
 
     k, d = init.shape
@@ -112,7 +116,51 @@ def make_runner(name: str, X, init):
             return centers, labels, max_iter
 
         return run
-    raise InvalidArgument(f"targets: unknown bench target {name!r}; expected one of {', '.join(BENCH_TARGETS)}")
+    if ":" in name:
+        return _user_runner(name, X, init, isolate=isolate)
+    raise InvalidArgument(
+        f"targets: unknown bench target {name!r}; expected one of {', '.join(BENCH_TARGETS)}, "
+        "'package.module:attr' or 'path/to/file.py:attr'"
+    )
+
+
+class UserRunner:
+    """A user target (``package.module:attr``, ``file.py:attr``) as a contender.
+
+    It runs in a worker process by default (:mod:`harness.isolation`: a crash or a hang costs its
+    row, not the benchmark), and its time is the one measured inside the worker, around the call
+    alone (not the transfer of X).  It starts from the shared init if it honours ``init``, and
+    stops by its own rule: a target has no iteration-count parameter, so its row says ``own``.
+    """
+
+    def __init__(self, spec, X, init, *, isolate=True, timeout=None, memory_limit=-1):
+        from harness.isolation import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, load_isolated
+        from harness.targets import load_target
+
+        self.spec = spec
+        self.X, self.init = X, init
+        limits = {
+            "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+            "memory_limit": DEFAULT_MEMORY_LIMIT if memory_limit == -1 else memory_limit,
+        }
+        self.isolated = isolate
+        self.target = load_isolated(spec, **limits) if isolate else load_target(spec)
+
+    def __call__(self, max_iter):
+        k = self.init.shape[0]
+        if self.isolated:
+            r = self.target.fit.call(self.X, k, init=self.init, seed=0)
+            return r.centers, r.labels, r.n_iter if r.n_iter is not None else -1, r.seconds
+        fit = self.target.run(self.X, k, init=self.init, seed=0)
+        return fit.centers, fit.labels, fit.n_iter if fit.n_iter is not None else -1, fit.seconds
+
+    def close(self):
+        if self.isolated:
+            self.target.fit.close()
+
+
+def _user_runner(spec, X, init, *, isolate=True):
+    return UserRunner(spec, X, init, isolate=isolate)
 
 
 @dataclass(frozen=True)
@@ -131,6 +179,8 @@ class BenchRow:
     objective: float
     objective_ratio: float | None  # objective / lloyd's objective
     label_agreement: float | None  # fraction of labels equal to lloyd's
+    status: str = "ok"  # or the isolation status of a user target: error, timeout, crashed, out-of-memory
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,13 +210,22 @@ def run_bench(
     seed=0,
     progress=sys.stderr,
     seeding=True,
+    isolate=True,
+    done=None,
+    on_shape=None,
 ):
     """Time every target on every shape; returns ``(rows, seeding_rows)``.
 
     Per shape: one warm-up call per target (numba compilation, BLAS thread start-up), then
     ``repeats`` rounds in which every target runs once, in the same order, so that machine noise
     hits all of them alike; the median of each target's rounds is reported.  ``iterations=None``
-    runs to convergence (``CONVERGENCE_MAX_ITER`` at most).
+    runs to convergence (``CONVERGENCE_MAX_ITER`` at most).  User targets (``module:attr``,
+    ``file.py:attr``) run isolated unless ``isolate`` is false; one that fails gets a row with its
+    status and is dropped from the shape's later rounds.
+
+    ``done`` maps ``"NxDxK"`` to ``(rows, seeding_row)`` already measured (a resumed run): those
+    shapes are not run again.  ``on_shape(rows, seeding_rows)`` is called with everything measured
+    so far after every shape, so a caller can save it.
     """
     targets = list(targets)
     if "lloyd" not in targets:
@@ -175,37 +234,81 @@ def run_bench(
     mode = "converge" if iterations is None else "fixed"
     rows, seeding_rows = [], []
     for s, (n, d, k) in enumerate(shapes, 1):
-        tag = f"[shape {s}/{len(shapes)} {n}x{d}x{k}]"
+        key = f"{n}x{d}x{k}"
+        if done and key in done:
+            old_rows, old_seeding = done[key]
+            rows.extend(old_rows)
+            seeding_rows.extend([old_seeding] if old_seeding is not None else [])
+            continue
+        tag = f"[shape {s}/{len(shapes)} {key}]"
         _progress(f"{tag} sampling data and seeding", progress)
         X, init = bench_data(n, d, k, mixture=mixture, separation_ratio=separation_ratio, seed=seed)
-        runners = {t: make_runner(t, X, init) for t in targets}
+        failed = {}
+        runners = {}
+        for t in targets:
+            try:
+                runners[t] = make_runner(t, X, init, isolate=isolate)
+            except Exception as exc:  # noqa: BLE001 - a user target that does not load costs its row
+                if ":" not in t:
+                    raise
+                failed[t] = ("error", f"{type(exc).__name__}: {exc}")
+
+        def attempt(t, run, iters, failed=failed):
+            try:
+                return run(iters)
+            except Exception as exc:  # noqa: BLE001 - a user target's failure costs its row
+                if ":" not in t:
+                    raise
+                from harness.isolation import TargetCrashed, TargetOutOfMemory, TargetTimeout
+
+                kinds = {TargetTimeout: "timeout", TargetCrashed: "crashed", TargetOutOfMemory: "out-of-memory"}
+                failed[t] = (next((v for c, v in kinds.items() if isinstance(exc, c)), "error"), str(exc)[:500])
+                return None
+
         for t, run in runners.items():
             _progress(f"{tag} warm-up {t}", progress)
-            run(min(max_iter, 2))
+            attempt(t, run, min(max_iter, 2))
         times = {t: [] for t in targets}
         results = {}
-        for r in range(repeats):
-            for t, run in runners.items():
-                _progress(f"{tag} repeat {r + 1}/{repeats} {t}", progress)
-                start = time.perf_counter()
-                results[t] = run(max_iter)
-                times[t].append(time.perf_counter() - start)
+        try:
+            for r in range(repeats):
+                for t, run in runners.items():
+                    if t in failed:
+                        continue
+                    _progress(f"{tag} repeat {r + 1}/{repeats} {t}", progress)
+                    start = time.perf_counter()
+                    out = attempt(t, run, max_iter)
+                    elapsed = time.perf_counter() - start
+                    if out is None:
+                        continue
+                    results[t] = out[:3]
+                    times[t].append(out[3] if len(out) > 3 else elapsed)
+        finally:
+            for run in runners.values():
+                if isinstance(run, UserRunner):
+                    run.close()
         ref_centers, ref_labels, _ = results["lloyd"]
         ref_objective = kernels.objective(X, np.asarray(ref_centers, dtype=np.float64))
         ref_time = statistics.median(times["lloyd"])
         for t in targets:
+            if t in failed:
+                status, message = failed[t]
+                rows.append(BenchRow(n, d, k, t, "own", math.nan, [], None, -1, math.nan, None, None, status, message))
+                continue
             centers, labels, n_iter = results[t]
             obj = kernels.objective(X, np.ascontiguousarray(centers, dtype=np.float64))
             med = statistics.median(times[t])
             rows.append(
                 BenchRow(
-                    n, d, k, t, mode, med, times[t], med / ref_time, int(n_iter), obj,
+                    n, d, k, t, "own" if ":" in t else mode, med, times[t], med / ref_time, int(n_iter), obj,
                     obj / ref_objective if ref_objective > 0 else None,
                     float(np.mean(np.asarray(labels).ravel() == ref_labels)),
                 )
             )  # fmt: skip
         if seeding:
             seeding_rows.append(_bench_seeding(X, k, repeats, tag, progress))
+        if on_shape is not None:
+            on_shape(rows, seeding_rows)
     _progress("", progress)
     return rows, seeding_rows
 
@@ -359,7 +462,8 @@ def add_bench_parser(subparsers) -> None:
     p.add_argument(
         "--targets",
         default=",".join(DEFAULT_TARGETS),
-        help=f"comma-separated, from {','.join(BENCH_TARGETS)} (default {','.join(DEFAULT_TARGETS)})",
+        help=f"comma-separated, from {','.join(BENCH_TARGETS)}, or user targets 'package.module:attr' / "
+        f"'path/to/file.py:attr' (default {','.join(DEFAULT_TARGETS)})",
     )
     p.add_argument(
         "--shapes",
@@ -375,7 +479,20 @@ def add_bench_parser(subparsers) -> None:
     p.add_argument("--no-seeding", action="store_true", help="skip the k-means++ comparison")
     p.add_argument("--memory", action="store_true", help="also measure lloyd's peak RSS increment per shape")
     p.add_argument("--floor", action="store_true", help="also measure the machine's matmul rate and bandwidth")
-    p.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for standard output)")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write JSON to PATH ('-' for standard output), after every shape; a rerun with the same "
+        "settings resumes from it",
+    )
+    p.add_argument("--fresh", action="store_true", help="ignore the shapes already recorded in --json PATH")
+    p.add_argument(
+        "--isolate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run user targets (module:attr, file.py:attr) in a worker process with a timeout and a memory "
+        "limit (default: yes; built-ins always run in-process)",
+    )
     p.set_defaults(func=cmd_bench)
 
 
@@ -384,10 +501,11 @@ def cmd_bench(args) -> int:
     from harness.errors import MissingDependency
 
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    unknown = [t for t in targets if t not in BENCH_TARGETS]
+    unknown = [t for t in targets if t not in BENCH_TARGETS and ":" not in t]
     if unknown or not targets:
         raise UsageError(
-            f"--targets: unknown target {unknown[0] if unknown else ''!r}; expected {','.join(BENCH_TARGETS)}"
+            f"--targets: unknown target {unknown[0] if unknown else ''!r}; expected {','.join(BENCH_TARGETS)} "
+            "or a user target 'package.module:attr' / 'path/to/file.py:attr'"
         )
     try:
         shapes = [parse_shape(s) for s in args.shapes.split(",") if s.strip()]
@@ -401,6 +519,43 @@ def cmd_bench(args) -> int:
         raise UsageError(f"--separation-ratio: expected a positive number, got {args.separation_ratio}")
     quiet = args.json == "-"
     out = sys.stderr if quiet else sys.stdout
+    settings = {
+        "targets": targets,
+        "mixture": args.mixture,
+        "separation_ratio": args.separation_ratio,
+        "iterations": None if args.to_convergence else args.iterations,
+        "repeats": args.repeats,
+        "seed": args.seed,
+        "seeding": not args.no_seeding,
+        "isolate": args.isolate,
+    }
+    done = {} if args.fresh or not args.json or quiet else _recorded_shapes(args.json, settings)
+    if done:
+        print(f"resuming from {args.json}: {len(done)} shapes already measured (--fresh to rerun them)", file=out)
+
+    def payload_of(rows, seeding_rows, rates=None, memory=None):
+        return {
+            "schema_version": 1,
+            "command": "bench",
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+            "cpu": cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "settings": settings,
+            "mixture": args.mixture,
+            "separation_ratio": args.separation_ratio,
+            "iterations": None if args.to_convergence else args.iterations,
+            "repeats": args.repeats,
+            "rows": [asdict(r) for r in rows],
+            "seeding": [asdict(r) for r in seeding_rows],
+            "machine_rates": rates,
+            "peak_rss_increment_bytes": memory or None,
+            "versions": versions(),
+        }
+
+    def save(rows, seeding_rows):  # after every shape: an interrupted bench keeps what it measured
+        if args.json and not quiet:
+            write_json(args.json, json.loads(json.dumps(payload_of(rows, seeding_rows), default=float)))
+
     compile_notice()
     try:
         rows, seeding_rows = run_bench(
@@ -413,6 +568,9 @@ def cmd_bench(args) -> int:
             seed=args.seed,
             seeding=not args.no_seeding,
             progress=sys.stderr if sys.stderr.isatty() else None,
+            isolate=args.isolate,
+            done=done,
+            on_shape=save,
         )
     except MissingDependency as exc:
         raise UsageError(str(exc)) from exc
@@ -421,40 +579,54 @@ def cmd_bench(args) -> int:
     if args.memory:
         for n, d, k in shapes:
             memory[f"{n}x{d}x{k}"] = peak_memory_increment(n, d, k, args.iterations)
-    payload = {
-        "schema_version": 1,
-        "command": "bench",
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "mixture": args.mixture,
-        "separation_ratio": args.separation_ratio,
-        "iterations": None if args.to_convergence else args.iterations,
-        "repeats": args.repeats,
-        "rows": [asdict(r) for r in rows],
-        "seeding": [asdict(r) for r in seeding_rows],
-        "machine_rates": rates,
-        "peak_rss_increment_bytes": memory or None,
-        "versions": versions(),
-    }
+    payload = payload_of(rows, seeding_rows, rates, memory)
     if args.json:
         write_json(args.json, json.loads(json.dumps(payload, default=float)))
     print(format_table(rows, seeding_rows, rates, memory), file=out)
     return EXIT_OK
 
 
+def _recorded_shapes(path, settings) -> dict:
+    """Shapes already measured in ``path`` by a run with the same settings: ``{"NxDxK": (rows,
+    seeding_row)}``; nothing if the file is missing, unreadable or from other settings."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            report = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    if report.get("command") != "bench" or report.get("settings") != json.loads(json.dumps(settings)):
+        return {}
+    done = {}
+    try:
+        seeding = {f"{r['n']}x{r['d']}x{r['k']}": SeedingRow(**r) for r in report.get("seeding", [])}
+        for r in report.get("rows", []):
+            key = f"{r['n']}x{r['d']}x{r['k']}"
+            done.setdefault(key, ([], seeding.get(key)))[0].append(BenchRow(**r))
+    except TypeError:  # another schema
+        return {}
+    return done
+
+
 def format_table(rows, seeding_rows=(), rates=None, memory=None) -> str:
+    w = max([14] + [len(r.target) for r in rows])
     lines = [
-        f"{'shape (n x d x k)':<20} {'target':<14} {'median s':>9} {'vs lloyd':>9} {'iters':>6} "
+        f"{'shape (n x d x k)':<20} {'target':<{w}} {'median s':>9} {'vs lloyd':>9} {'iters':>6} "
         f"{'objective':>15} {'obj/lloyd':>11} {'labels=':>8}"
     ]
     for r in rows:
+        if r.status != "ok":
+            lines.append(f"{f'{r.n}x{r.d}x{r.k}':<20} {r.target:<{w}} {r.status}: {r.message}")
+            continue
+        iters = f"{r.n_iter:6d}" if r.n_iter >= 0 else f"{'?':>6}"
         lines.append(
-            f"{f'{r.n}x{r.d}x{r.k}':<20} {r.target:<14} {r.seconds:9.3f} {r.ratio:8.2f}x {r.n_iter:6d} "
+            f"{f'{r.n}x{r.d}x{r.k}':<20} {r.target:<{w}} {r.seconds:9.3f} {r.ratio:8.2f}x {iters} "
             f"{r.objective:15.8g} {r.objective_ratio if r.objective_ratio is not None else float('nan'):11.8f} "
             f"{100 * r.label_agreement:7.2f}%"
         )
     lines.append("(vs lloyd = target's median time / lloyd's: above 1 means lloyd is faster)")
+    if any(":" in r.target for r in rows):
+        lines.append("(user targets start from the same init but stop by their own rule; their time is measured")
+        lines.append(" around the call inside their worker process)")
     if seeding_rows:
         lines.append("")
         lines.append(f"{'shape':<20} {'k-means++ ours s':>17} {'sklearn s':>10} {'sklearn/ours':>13}")

@@ -8,6 +8,8 @@ result never depends on the number of workers or the order of the grid.
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -34,13 +36,20 @@ GRID_KEYS = {
     "separation_ratio_spread": ("numbers >= 1 (η_max/η_min); leave out for the lattice's own", [None]),
     "n": ("integers >= k", [1000]),
     "initialiser": ("names from harness.initialisers.INITIALISERS", ["greedy-k-means++"]),
-    "target": ("built-in target names (kmeans-harness targets)", ["lloyd"]),
+    "target": (
+        "built-in target names (kmeans-harness targets), 'package.module:attr' or 'path/to/file.py:attr' "
+        "(relative to the config file)",
+        ["lloyd"],
+    ),
 }
 SWEEP_KEYS = {
     "name": "a string",
     "seed": "an integer >= 0",
     "repeats": "an integer >= 1",
     "output": "a path (a directory of Parquet parts), relative to the config file",
+    "isolate": "true or false (default: user targets run in a worker process, built-ins in-process)",
+    "timeout": "a positive number of seconds one fit of an isolated target may take (default 60)",
+    "memory_limit": "an address-space limit of an isolated target's worker, e.g. '4G', '512M' or 'none' (default 4G)",
 }
 
 #: Results are flushed to a new Parquet part at least this often, so a killed sweep loses at most
@@ -57,6 +66,10 @@ class SweepConfig:
     grid: dict
     output: str
     source: str  # the config text as given, kept with every row as provenance
+    isolate: bool | None = None  # None: user targets isolated, built-ins in-process
+    timeout: float | None = None  # seconds per fit of an isolated target (None: the default)
+    memory_limit: int | None = -1  # bytes; None: no limit; -1: the default
+    target_specs: dict | None = None  # grid.target as written -> what a worker loads (paths made absolute)
 
 
 def _fail(where, key, value, expected):
@@ -135,12 +148,43 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
     for v in grid["initialiser"]:
         if v not in INITIALISERS:
             _fail(where, "grid.initialiser", v, f"one of {', '.join(INITIALISERS)}")
+    isolate = sweep.get("isolate")
+    if isolate is not None and not isinstance(isolate, bool):
+        _fail(where, "sweep.isolate", isolate, SWEEP_KEYS["isolate"])
+    timeout = sweep.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0
+    ):
+        _fail(where, "sweep.timeout", timeout, SWEEP_KEYS["timeout"])
+    memory_limit = -1
+    if "memory_limit" in sweep:
+        from harness.isolation import parse_memory_limit
+
+        try:
+            memory_limit = parse_memory_limit(sweep["memory_limit"])
+        except (InvalidArgument, TypeError, ValueError):
+            _fail(where, "sweep.memory_limit", sweep["memory_limit"], SWEEP_KEYS["memory_limit"])
+    specs = {}
     for v in grid["target"]:
-        if v not in BUILTINS:
-            _fail(where, "grid.target", v, f"one of the built-in targets {', '.join(BUILTINS)}")
-        ok, reason = builtin_available(v)
-        if not ok:
-            raise InvalidArgument(f"{where}: grid.target = {v!r}: {reason}")
+        if not isinstance(v, str) or not v:
+            _fail(where, "grid.target", v, GRID_KEYS["target"][0])
+        if v in BUILTINS:
+            ok, reason = builtin_available(v)
+            if not ok:
+                raise InvalidArgument(f"{where}: grid.target = {v!r}: {reason}")
+            specs[v] = v
+            continue
+        if ":" not in v:
+            _fail(
+                where,
+                "grid.target",
+                v,
+                f"one of the built-in targets {', '.join(BUILTINS)} or {GRID_KEYS['target'][0]}",
+            )
+        module, _, attr = v.rpartition(":")
+        if module.endswith(".py") and not os.path.isabs(module):
+            module = os.path.join(base_dir, module)
+        specs[v] = f"{module}:{attr}"
     # Every mixture of the grid must exist (e.g. balls need η_min > 2): build each once, now.
     from harness.models import BallMixture, GaussianMixture
 
@@ -158,7 +202,55 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
     output = sweep.get("output", f"{name}.parquet")
     if not isinstance(output, str) or not output:
         _fail(where, "sweep.output", output, SWEEP_KEYS["output"])
-    return SweepConfig(name, seed, repeats, grid, os.path.join(base_dir, output), text)
+    return SweepConfig(
+        name,
+        seed,
+        repeats,
+        grid,
+        os.path.join(base_dir, output),
+        text,
+        isolate=isolate,
+        timeout=None if timeout is None else float(timeout),
+        memory_limit=memory_limit,
+        target_specs=specs,
+    )
+
+
+def check_targets(config: SweepConfig, where: str = "sweep config") -> None:
+    """Load every target of the grid once, before any fit, so that a typo or an import error is
+    reported at once and by key.  User targets are loaded in a worker process (their import runs
+    their code), built-ins in-process."""
+    from harness.isolation import load_isolated
+    from harness.targets import load_target
+
+    for written, spec in (config.target_specs or {}).items():
+        try:
+            if _isolated(spec, config.isolate):
+                load_isolated(
+                    spec, timeout=_timeout(config.timeout), memory_limit=_memory(config.memory_limit)
+                ).fit.close()
+            else:
+                load_target(spec)
+        except Exception as exc:  # noqa: BLE001 - any loading error is a config error here
+            raise InvalidArgument(f"{where}: grid.target = {written!r}: {exc}") from exc
+
+
+def _isolated(spec, isolate):
+    from harness.isolation import default_isolation
+
+    return default_isolation(spec) if isolate is None else bool(isolate)
+
+
+def _timeout(timeout):
+    from harness.isolation import DEFAULT_TIMEOUT
+
+    return DEFAULT_TIMEOUT if timeout is None else timeout
+
+
+def _memory(limit):
+    from harness.isolation import DEFAULT_MEMORY_LIMIT
+
+    return DEFAULT_MEMORY_LIMIT if limit == -1 else limit
 
 
 def load_config(path: str) -> SweepConfig:
@@ -210,6 +302,14 @@ def plan_runs(config: SweepConfig) -> list[dict]:
             run = dict(data, initialiser=initialiser, target=target)
             key = json.dumps(run, sort_keys=True)
             run.update(run_key=key, data_seed=data_seed, run_seed=_key_int(config.seed, key))
+            # how to load and run the target: not part of the key (moving the config file, or
+            # changing the isolation, does not make a finished fit a different one)
+            run.update(
+                target_spec=(config.target_specs or {}).get(target, target),
+                isolate=config.isolate,
+                timeout=config.timeout,
+                memory_limit=config.memory_limit,
+            )
             runs.append(run)
     return runs
 
@@ -217,12 +317,41 @@ def plan_runs(config: SweepConfig) -> list[dict]:
 _TARGETS: dict = {}
 
 
-def _target(spec):
-    if spec not in _TARGETS:
-        from harness.targets import load_target
+def _fit(run, X, init, seed):
+    """One fit of the run's target: ``(centers, labels, converged, n_iter, seconds)``.
 
-        _TARGETS[spec] = load_target(spec)
-    return _TARGETS[spec]
+    A user target runs in a worker process of its own (one per Dask worker, kept across fits and
+    restarted after a crash), so that a hang, a crash or a memory hog costs one row, not the sweep.
+    Dask's worker processes are started non-daemonic by :func:`run_sweep` for this: a daemonic
+    process cannot start children."""
+    spec = run.get("target_spec", run["target"])
+    isolated = _isolated(spec, run.get("isolate"))
+    key = (spec, isolated, run.get("timeout"), run.get("memory_limit", -1))
+    if key not in _TARGETS:
+        if isolated:
+            import multiprocessing
+
+            from harness.isolation import load_isolated
+
+            if multiprocessing.current_process().daemon:
+                raise RuntimeError(
+                    "this Dask worker is a daemonic process and cannot start the target's worker process: start "
+                    "the cluster's workers with DASK_DISTRIBUTED__WORKER__DAEMON=False, or run with --no-isolate"
+                )
+
+            _TARGETS[key] = load_isolated(
+                spec, timeout=_timeout(run.get("timeout")), memory_limit=_memory(run.get("memory_limit", -1))
+            )
+        else:
+            from harness.targets import load_target
+
+            _TARGETS[key] = load_target(spec)
+    target = _TARGETS[key]
+    if isolated:
+        reply = target.fit.call(X, run["k"], init=init, seed=seed)
+        return reply.centers, reply.labels, reply.converged, reply.n_iter, reply.seconds
+    fit = target.run(X, run["k"], init=init, seed=seed)
+    return fit.centers, fit.labels, fit.converged, fit.n_iter, fit.seconds
 
 
 def run_one(run: dict) -> dict:
@@ -283,9 +412,9 @@ def run_one(run: dict) -> dict:
         started = time.perf_counter()
         init = initialise(run["initialiser"], X, run["k"], seed=np.random.default_rng(init_ss))
         row["init_seconds"] = time.perf_counter() - started
-        fit = _target(run["target"]).run(X, run["k"], init=init, seed=int(fit_ss.generate_state(1)[0]))
-        row["fit_seconds"] = fit.seconds
-        centers = np.asarray(fit.centers, dtype=np.float64)
+        centers, labels, converged, n_iter, seconds = _fit(run, X, init, int(fit_ss.generate_state(1)[0]))
+        row["fit_seconds"] = seconds
+        centers = np.asarray(centers, dtype=np.float64)
         if centers.shape != mixture.centers.shape or not np.all(np.isfinite(centers)):
             raise ValueError(f"target returned centers of shape {centers.shape}, finite={np.all(np.isfinite(centers))}")
         D = np.linalg.norm(centers[:, None, :] - mixture.centers[None, :, :], axis=2)
@@ -298,15 +427,22 @@ def run_one(run: dict) -> dict:
             objective=obj,
             truth_objective=truth,
             objective_ratio=obj / truth if truth > 0 else None,
-            converged=None if fit.converged is None else bool(fit.converged),
-            n_iter=None if fit.n_iter is None else int(fit.n_iter),
-            spurious=bool(fit.converged) and ci > 0 if fit.converged is not None else None,
+            converged=None if converged is None else bool(converged),
+            n_iter=None if n_iter is None else int(n_iter),
+            spurious=bool(converged) and ci > 0 if converged is not None else None,
         )
-        labels = np.asarray(fit.labels, dtype=np.int64)
+        labels = np.asarray(labels, dtype=np.int64)
         if labels.shape == (len(X),):
             row.update(sample_associations(true_labels, labels, run["k"], mixture.k))
     except Exception as exc:  # noqa: BLE001 - one failed fit is a row, not the end of the sweep
-        row.update(status="error", message=f"{type(exc).__name__}: {exc}"[:500])
+        from harness.isolation import TargetCrashed, TargetOutOfMemory, TargetRaised, TargetTimeout
+
+        status = {TargetTimeout: "timeout", TargetCrashed: "crashed", TargetOutOfMemory: "out-of-memory"}
+        kind = next((v for t, v in status.items() if isinstance(exc, t)), "error")
+        message = str(exc) if kind != "error" else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, TargetRaised):
+            message = f"target raised {exc}"
+        row.update(status=kind, message=message[:500])
     return row
 
 
@@ -509,6 +645,30 @@ def add_study_parsers(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: a LocalCluster)")
     p.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (default: one per core)")
     p.add_argument("--json", metavar="PATH", help="also write a JSON summary to PATH ('-' for standard output)")
+    from harness.cli import _memory_limit, _positive_float
+
+    p.add_argument(
+        "--isolate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run targets in a worker process with a timeout and a memory limit (default: the config's "
+        "sweep.isolate, else yes for module:attr and file.py:attr targets, no for built-ins)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds one fit of an isolated target may take (default: the config's sweep.timeout, else 60)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=_memory_limit,
+        default=-1,
+        metavar="SIZE",
+        help="address-space limit of an isolated target's worker, e.g. 4G, 512M or 'none' (default: the "
+        "config's sweep.memory_limit, else 4G)",
+    )
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="a self-contained HTML report of sweep results")
@@ -541,6 +701,16 @@ def cmd_sweep(args) -> int:
     from harness.cli import EXIT_OK, compile_notice, write_json
 
     config = load_config(args.config)
+    overrides = {}
+    if getattr(args, "isolate", None) is not None:
+        overrides["isolate"] = args.isolate
+    if getattr(args, "timeout", None) is not None:
+        overrides["timeout"] = args.timeout
+    if getattr(args, "memory_limit", -1) != -1:
+        overrides["memory_limit"] = args.memory_limit
+    if overrides:
+        config = dataclasses.replace(config, **overrides)
+    check_targets(config, where=args.config)
     quiet = args.json == "-"
     compile_notice()
     summary = run_sweep(config, scheduler=args.scheduler, workers=args.workers)

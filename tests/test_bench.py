@@ -4,6 +4,7 @@ produces one row per target with honest ratios, and the CLI follows the exit-cod
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -79,3 +80,39 @@ def test_cli_json_to_stdout(capsys):
 def test_cli_usage_errors(argv, message, capsys):
     assert main(["bench", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+ZOO = os.path.join(os.path.dirname(__file__), "zoo")
+
+
+def test_user_targets_run_isolated_and_a_crash_costs_only_its_row():
+    """A user target is timed inside its worker process, starts from the shared init (so a correct
+    Lloyd reaches lloyd's objective), and a segfaulting one gets a 'crashed' row; the bench goes on."""
+    correct, crash = f"{ZOO}/correct.py:lloyd_numpy", f"{ZOO}/hostile.py:segfault"
+    rows, _ = bench.run_bench(
+        [(300, 2, 3)], ["lloyd", correct, crash], iterations=None, repeats=2, progress=None, seeding=False
+    )
+    by = {r.target: r for r in rows}
+    assert by[correct].status == "ok" and by[correct].mode == "own" and len(by[correct].seconds_all) == 2
+    assert by[correct].objective_ratio == pytest.approx(1.0, rel=1e-9)
+    assert by[crash].status == "crashed" and "signal 11" in by[crash].message
+    text = bench.format_table(rows)
+    assert "crashed: target crashed" in text and "own rule" in text
+
+
+def test_json_is_written_after_every_shape_and_a_rerun_resumes(tmp_path, capsys):
+    path = str(tmp_path / "bench.json")
+    argv = ["bench", "--targets", "lloyd", "--iterations", "2", "--repeats", "1", "--no-seeding", "--json", path]
+    assert main([*argv, "--shapes", "200x2x3"]) == 0
+    first = json.load(open(path))
+    assert [(r["n"], r["target"]) for r in first["rows"]] == [(200, "lloyd")]
+    # the same settings and one more shape: the first shape is reused, not rerun
+    assert main([*argv, "--shapes", "200x2x3,300x2x3"]) == 0
+    assert "resuming from" in capsys.readouterr().out
+    second = json.load(open(path))
+    assert [r["n"] for r in second["rows"]] == [200, 300]
+    assert second["rows"][0]["seconds_all"] == first["rows"][0]["seconds_all"]
+    # other settings (or --fresh): everything is measured again
+    assert main([*argv, "--shapes", "200x2x3", "--fresh"]) == 0
+    assert "resuming" not in capsys.readouterr().out
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]

@@ -101,3 +101,50 @@ def test_sweep_resumes_and_the_report_embeds_every_figure(tmp_path):
     assert len(images) == 4
     for img in images:
         assert base64.b64decode(img.split("'")[0])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+HOSTILE = """
+[sweep]
+name = "hostile"
+seed = 1
+repeats = 1
+output = "hostile.parquet"
+timeout = 5
+memory_limit = "2G"
+
+[grid]
+k = [3]
+d = [2]
+separation_ratio_min = [8.0]
+n = [200]
+initialiser = ["random"]
+target = ["{zoo}/correct.py:lloyd_numpy", "{zoo}/hostile.py:segfault", "{zoo}/hostile.py:hang", "lloyd"]
+"""
+
+
+def test_user_targets_run_isolated_inside_dask_worker_processes(tmp_path):
+    """A target given by path runs in a worker process started from inside a Dask worker process
+    (non-daemonic for this): a segfault and a hang cost one row each, with their status, and the
+    sweep goes on; the correct user target and the built-in fit as usual."""
+    import os
+
+    zoo = os.path.relpath(os.path.join(os.path.dirname(__file__), "zoo"), str(tmp_path))
+    text = HOSTILE.replace("{zoo}", zoo)
+    config = sw.parse_config(text, base_dir=str(tmp_path))
+    assert config.timeout == 5.0 and config.memory_limit == 2 * 2**30
+    sw.check_targets(config)
+    summary = sw.run_sweep(config, workers=1, processes=True, stream=io.StringIO())
+    assert summary["run_now"] == 4 and summary["errors"] == 2
+    rows = sw.read_results(config.output)
+    by_target = {t.rsplit(":", 1)[-1]: (s, m) for t, s, m in zip(rows["target"], rows["status"], rows["message"])}
+    assert by_target["lloyd_numpy"][0] == "ok" and by_target["lloyd"][0] == "ok"
+    assert by_target["segfault"][0] == "crashed" and "signal 11" in by_target["segfault"][1]
+    assert by_target["hang"][0] == "timeout" and "5 s" in by_target["hang"][1]
+
+
+def test_a_user_target_that_does_not_load_is_a_config_error(tmp_path):
+    (tmp_path / "broken_import.py").write_text("import no_such_module_anywhere\n")
+    text = TINY.replace('target = ["lloyd"]', 'target = ["broken_import.py:fit"]')
+    config = sw.parse_config(text, base_dir=str(tmp_path))
+    with pytest.raises(InvalidArgument, match="grid.target = 'broken_import.py:fit'.*no_such_module_anywhere"):
+        sw.check_targets(config, where="tiny.toml")
