@@ -101,6 +101,33 @@ def test_sweep_resumes_and_the_report_embeds_every_figure(tmp_path):
     assert len(images) == 4
     for img in images:
         assert base64.b64decode(img.split("'")[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    # the blog's comparison of initialisers on objective and time, recomputed from the rows
+    import numpy as np
+
+    from harness.report import initialiser_comparison
+
+    table = {c["initialiser"]: c for c in initialiser_comparison(rows)}
+    assert set(table) == {"random", "ward+polish"} and all(c["fits"] == 8 for c in table.values())
+    ward = [i for i, name in enumerate(rows["initialiser"]) if name == "ward+polish"]
+    fit_seconds = [rows["fit_seconds"][i] for i in ward]
+    assert table["ward+polish"]["fit_seconds_median"] == pytest.approx(np.median(fit_seconds))
+    assert table["ward+polish"]["objective_ratio_mean"] == pytest.approx(
+        np.mean([rows["objective_ratio"][i] for i in ward]), rel=1e-12
+    )
+    assert "Initialisers compared: objective and time" in page
+    # a theorem1-gap result adds its plot (a fifth figure)
+    gap = {
+        "name": "theorem1-gap",
+        "verdict": {"reproduced": True, "summary": "s"},
+        "ours": {
+            "rows": [
+                {"k": k, "d": 1, "theorem_threshold": 1e4 * k, "empirical_threshold": {"0.1": 3.0, "0.25": 2.5}}
+                for k in (2, 3)
+            ]
+        },
+    }
+    info = write_report(config.output, str(out), reproductions=[gap])
+    assert info["figures"] == 5 and "Theorem 1: empirical structure threshold" in out.read_text()
 
 
 HOSTILE = """
@@ -140,6 +167,11 @@ def test_user_targets_run_isolated_inside_dask_worker_processes(tmp_path):
     assert by_target["lloyd_numpy"][0] == "ok" and by_target["lloyd"][0] == "ok"
     assert by_target["segfault"][0] == "crashed" and "signal 11" in by_target["segfault"][1]
     assert by_target["hang"][0] == "timeout" and "5 s" in by_target["hang"][1]
+    from harness.report import write_report
+
+    write_report(config.output, str(tmp_path / "report.html"))
+    page = (tmp_path / "report.html").read_text()
+    assert "Fits that did not finish" in page and "crashed" in page and "timeout" in page
 
 
 def test_a_user_target_that_does_not_load_is_a_config_error(tmp_path):
