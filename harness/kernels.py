@@ -14,7 +14,7 @@ import numpy as np
 
 from harness.config import NUMBA_FLAGS, UPDATE_BLOCK_ROWS
 
-__all__ = ["assign_labels", "update_centers", "objective", "lloyd", "kmeans_plusplus"]
+__all__ = ["assign_labels", "update_centers", "objective", "lloyd", "kmeans_plusplus", "center_groups"]
 
 
 #: Rows per block in the parallel assignment kernels: each block gets one scratch row of k squared
@@ -245,15 +245,18 @@ def _assign_labels(X, centers, labels, min_sqdist):  # pragma: no cover - jitted
 
 
 @numba.njit(parallel=True, **NUMBA_FLAGS)
-def _assign_bounded(
+def _assign_grouped(
     X,
     centers,
-    centers_t,
+    centers_g,
+    group_of,
+    members,
+    group_start,
     moved,
     half_gap,
     labels,
     upper,
-    lower,
+    glower,
     slack,
     lower_slack,
     block_rows,
@@ -261,75 +264,119 @@ def _assign_bounded(
     block_counts,
     block_stats,
 ):  # pragma: no cover - jitted
-    """One exact assignment step of Hamerly's algorithm (Hamerly 2010), with rounding slack.
+    """One exact assignment step with Yinyang's group bounds (Ding et al. 2015), rounding slack
+    included; with one group it is Hamerly's algorithm (Hamerly 2010).
 
-    Before the call, ``upper[i]`` bounds the distance from point i to its center ``labels[i]`` and
-    ``lower[i]`` the distance to every other center, both for the previous centers; ``moved[j]`` is
-    how far center j moved.  By the triangle inequality the bounds stay valid after adding
-    ``moved[labels[i]]`` to ``upper`` and subtracting the largest movement of another center from
-    ``lower``.  A point keeps its label without computing any distance when
-    ``upper·(1 + slack) < max(lower - lower_slack, half_gap[label])`` (``half_gap`` already holds
-    half the distance to the nearest other center, shrunk by the slack); otherwise the distance to its
-    own center is recomputed and the test repeated, and if it still fails all k distances are
-    computed exactly as :func:`_assign_labels` does.  The slacks (derived in :func:`_lloyd`) make
-    a kept label the one plain Lloyd computes, so labels equal plain Lloyd's bit for bit.
+    The centers are split into groups (``group_of[j]``; ``members[group_start[g]:group_start[g +
+    1]]`` lists group g in index order, and ``centers_g`` holds the centers coordinate-major in
+    that order).  Before the call, ``upper[i]`` bounds the distance from point i to its center
+    ``labels[i]`` and ``glower[i, g]`` the distance to every *other* center of group g, both for the
+    previous centers; ``moved[j]`` is how far center j moved.  By the triangle inequality the bounds
+    stay valid after adding ``moved[labels[i]]`` to ``upper`` and subtracting the group's largest
+    movement from ``glower[i, g]``.
 
-    ``block_stats[b]`` receives (labels changed, points whose k distances were computed) in block b
-    of ``block_rows`` rows, and ``block_sums[b]``, ``block_counts[b]`` its sums for the next update
+    A point keeps its label without computing any distance when ``upper·(1 + slack) <
+    max(min_g glower[i, g] - lower_slack, half_gap[label])`` (``half_gap`` holds half the distance
+    to the nearest other center, shrunk by the slack); otherwise the distance to its own center is
+    recomputed and the test repeated.  If it still fails, every group g with ``upper·(1 + slack) ≥
+    glower[i, g] - lower_slack`` is searched: the distances to its centers are computed exactly as
+    :func:`_assign_labels` does (the same sums, bit for bit).  A group that is not searched holds,
+    by the same inequality as the test for keeping a label, only centers whose computed distance
+    exceeds the own center's, so the nearest searched center (ties to the lowest index) is plain
+    Lloyd's label (the slacks are derived in :func:`_lloyd`).  With ``upper`` set to infinity and
+    ``glower`` to minus infinity every group is searched: the first, full assignment.
+
+    ``block_stats[b]`` receives (labels changed, point-center distances computed) in block b of
+    ``block_rows`` rows, and ``block_sums[b]``, ``block_counts[b]`` its sums for the next update
     (fused, see :func:`_assign_full`).
     """
     n, d = X.shape
-    k = centers_t.shape[1]
-    largest = 0.0
-    largest_j = -1
-    runner_up = 0.0
-    for j in range(k):
-        if moved[j] > largest:
-            runner_up = largest
-            largest = moved[j]
-            largest_j = j
-        elif moved[j] > runner_up:
-            runner_up = moved[j]
+    n_groups = group_start.shape[0] - 1
+    drift = np.zeros(n_groups, dtype=np.float64)
+    for j in range(moved.shape[0]):
+        g = group_of[j]
+        drift[g] = max(drift[g], moved[j])
     n_blocks = block_stats.shape[0]
+    # a whole block's searching points at once, so that each group's tiles are full
+    chunk = min(block_rows, n)
     for b in numba.prange(n_blocks):
-        rows = np.empty(ASSIGN_BLOCK_ROWS, dtype=np.int64)
-        best_j = np.empty(ASSIGN_BLOCK_ROWS, dtype=np.int64)
-        best = np.empty(ASSIGN_BLOCK_ROWS, dtype=np.float64)
-        second = np.empty(ASSIGN_BLOCK_ROWS, dtype=np.float64)
+        rows = np.empty(chunk, dtype=np.int64)
+        best_sq = np.empty(chunk, dtype=np.float64)
+        best_idx = np.empty(chunk, dtype=np.int64)
+        group_rows = np.empty(chunk, dtype=np.int64)
+        group_pos = np.empty(chunk, dtype=np.int64)
+        g_best_j = np.empty(chunk, dtype=np.int64)
+        g_best = np.empty(chunk, dtype=np.float64)
+        g_second = np.empty(chunk, dtype=np.float64)
         tile_t = np.empty((d, POINT_TILE), dtype=np.float64)
         tile_acc = np.empty((6, POINT_TILE), dtype=np.float64)
         changed = 0
-        full = 0
+        computed = 0
         block_end = min(n, (b + 1) * block_rows)
-        for start in range(b * block_rows, block_end, ASSIGN_BLOCK_ROWS):
+        for start in range(b * block_rows, block_end, chunk):
             m = 0
-            for i in range(start, min(block_end, start + ASSIGN_BLOCK_ROWS)):
+            for i in range(start, min(block_end, start + chunk)):
                 a = labels[i]
                 u = upper[i] + moved[a]
-                low = lower[i] - (runner_up if a == largest_j else largest)
+                low = np.inf
+                for g in range(n_groups):
+                    v = glower[i, g] - drift[g]
+                    glower[i, g] = v
+                    low = min(low, v)
                 limit = max(low - lower_slack, half_gap[a])
                 if u * (1.0 + slack) < limit:
                     upper[i] = u
-                    lower[i] = low
                     continue
-                u = math.sqrt(_sqdist_to(X, i, centers, a))
-                if u * (1.0 + slack) < limit:
+                if u == np.inf:  # the first assignment: nothing known, search every group
+                    sq = np.inf
                     upper[i] = u
-                    lower[i] = low
-                    continue
+                else:
+                    sq = _sqdist_to(X, i, centers, a)
+                    computed += 1
+                    u = math.sqrt(sq)
+                    upper[i] = u
+                    if u * (1.0 + slack) < limit:
+                        continue
                 rows[m] = i
+                best_sq[m] = sq
+                best_idx[m] = a
                 m += 1
-            _nearest_two_rows(X, rows, m, centers_t, best_j, best, second, tile_t, tile_acc)
+            if m == 0:
+                continue
+            for g in range(n_groups):
+                mg = 0
+                for p in range(m):
+                    i = rows[p]
+                    if not upper[i] * (1.0 + slack) < glower[i, g] - lower_slack:
+                        group_rows[mg] = rows[p]
+                        group_pos[mg] = p
+                        mg += 1
+                if mg == 0:
+                    continue
+                lo, hi = group_start[g], group_start[g + 1]
+                _nearest_two_rows(X, group_rows, mg, centers_g[:, lo:hi], g_best_j, g_best, g_second, tile_t, tile_acc)
+                computed += mg * (hi - lo)
+                for q in range(mg):
+                    p = group_pos[q]
+                    i = group_rows[q]
+                    j = members[lo + g_best_j[q]]
+                    s = g_best[q]
+                    if s < best_sq[p] or (s == best_sq[p] and j < best_idx[p]):
+                        h = group_of[best_idx[p]]
+                        if h != g:  # the best leaves group h: h's bound may fall to that distance
+                            glower[i, h] = min(glower[i, h], math.sqrt(best_sq[p]))
+                        best_sq[p] = s
+                        best_idx[p] = j
+                    # group g's bound excludes the point's center if it is in g
+                    glower[i, g] = math.sqrt(g_second[q] if group_of[best_idx[p]] == g else s)
             for p in range(m):
                 i = rows[p]
-                if best_j[p] != labels[i]:
+                if best_idx[p] != labels[i]:
                     changed += 1
-                labels[i] = best_j[p]
-                upper[i] = math.sqrt(best[p])
-                lower[i] = math.sqrt(second[p])
-            full += m
+                labels[i] = best_idx[p]
+                upper[i] = math.sqrt(best_sq[p])
         block_stats[b, 0] = changed
-        block_stats[b, 1] = full
+        block_stats[b, 1] = computed
         _accumulate_block(X, labels, b * block_rows, block_end, block_sums[b], block_counts[b])
 
 
@@ -423,46 +470,66 @@ def _combine_blocks(block_sums, block_counts, old_centers, new_centers, counts):
 
 
 @numba.njit(**NUMBA_FLAGS)
-def _lloyd(X, centers, max_iter, block_rows, labels, min_sqdist, out_centers):  # pragma: no cover
+def _centers_grouped(centers, members, centers_g):  # pragma: no cover - jitted
+    """``centers_g[t, p] = float64(centers[members[p], t])``: coordinate-major, group by group."""
+    k, d = centers.shape
+    for p in range(k):
+        for t in range(d):
+            centers_g[t, p] = np.float64(centers[members[p], t])
+
+
+@numba.njit(**NUMBA_FLAGS)
+def _lloyd(
+    X, centers, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out_centers
+):  # pragma: no cover - jitted
     """Lloyd's iteration from ``centers`` to an exact fixed point (Lemma 2) or ``max_iter`` updates.
 
-    Returns ``(n_iter, converged, n_full)`` with ``n_full`` the number of points whose k distances
-    were all computed (n per full assignment).  On return ``labels`` are the nearest centers of
-    ``out_centers`` (ties to the lowest index); when converged, every non-empty center is also the
-    mean of its cell, because the last update did not change a single label.
+    Returns ``(n_iter, converged, n_distances)`` with ``n_distances`` the number of point-center
+    distances computed (plain Lloyd computes n·k per assignment).  On return ``labels`` are the
+    nearest centers of ``out_centers`` (ties to the lowest index); when converged, every non-empty
+    center is also the mean of its cell, because the last update did not change a single label.
 
-    The assignment step uses Hamerly's bounds (:func:`_assign_bounded`); every step's labels are
-    those of a plain assignment (:func:`_assign_labels`) bit for bit.  Rounding slack: with
-    u = 2^-53 and γ = (d + 2)u/(1 - (d + 2)u) (Higham, eq. (3.5)), a computed squared distance is
-    D(1 + θ), |θ| ≤ γ, so a computed distance errs by at most (d/2 + 3)u relatively, and a bound
-    built from one distance and m ≤ n_iter movements (each added with one rounding) by at most
+    The assignment step uses Yinyang's group bounds (:func:`_assign_grouped`; the groups are
+    ``group_of``, see :func:`center_groups`); every step's labels are those of a plain assignment
+    (:func:`_assign_labels`) bit for bit.  Rounding slack: with u = 2^-53 and
+    γ = (d + 2)u/(1 - (d + 2)u) (Higham, eq. (3.5)), a computed squared distance is D(1 + θ),
+    |θ| ≤ γ, so a computed distance errs by at most (d/2 + 3)u relatively, and a bound built from
+    one distance and m ≤ n_iter movements (each added with one rounding) by at most
     ε_m = 1.01(d/2 + 3 + m)u relatively (upper) or ε_m·(r₂ + Σ movements) ≤ 2ε_m·R absolutely
-    (lower, while positive; R = :func:`_bounding_diameter` bounds every point-center distance).
-    Plain Lloyd's computed minimum is center a whenever r_a(1 + 1.01γ) < r_j for all j ≠ a (the
-    computed squares then keep their order).  So a label is kept only when
-    û(1 + ε) < l̂ - 4εR or û(1 + ε) < ½ŝ(1 - ε) with ε = (2d + 16 + 2m)u ≥ ε_m + 1.01γ, which
-    implies that inequality for the true distances.  Only near-ties within this margin (relative
-    ~1e-14) are recomputed, and recomputed points use plain Lloyd's arithmetic.
+    (a group's lower bound, while positive; R = :func:`_bounding_diameter` bounds every
+    point-center distance).  Plain Lloyd's computed minimum is center a whenever
+    r_a(1 + 1.01γ) < r_j for all j ≠ a (the computed squares then keep their order).  So a label is
+    kept, or a group left unsearched, only when û(1 + ε) < l̂_g - 4εR or (to keep a label)
+    û(1 + ε) < ½ŝ(1 - ε) with ε = (2d + 16 + 2m)u ≥ ε_m + 1.01γ, which implies that inequality
+    for the true distances.  Only near-ties within this margin (relative ~1e-14) are searched,
+    and searched distances use plain Lloyd's arithmetic.
     """
     n, d = X.shape
     k = centers.shape[0]
+    n_groups = group_start.shape[0] - 1
     n_blocks = (n + block_rows - 1) // block_rows
     block_sums = np.empty((n_blocks, k, d), dtype=np.float64)
     block_counts = np.empty((n_blocks, k), dtype=np.int64)
     counts = np.empty(k, dtype=np.int64)
     block_stats = np.empty((n_blocks, 2), dtype=np.int64)
     scratch_k = np.empty(k, dtype=np.float64)
-    upper = np.empty(n, dtype=np.float64)
-    lower = np.empty(n, dtype=np.float64)
-    moved = np.empty(k, dtype=np.float64)
-    half_gap = np.empty(k, dtype=np.float64)
+    upper = np.full(n, np.inf)
+    glower = np.full((n, n_groups), -np.inf)
+    moved = np.zeros(k, dtype=np.float64)
+    half_gap = np.zeros(k, dtype=np.float64)
     centers_t = np.empty((d, k), dtype=np.float64)
+    centers_g = np.empty((d, k), dtype=np.float64)
     current = np.empty((k, d), dtype=out_centers.dtype)
     current[:, :] = centers
     diameter = _bounding_diameter(X, current)
-    _centers_by_coordinate(current, centers_t)
-    _assign_full(X, centers_t, labels, min_sqdist, upper, lower, True, block_rows, block_sums, block_counts)
-    n_full = n
+    _centers_grouped(current, members, centers_g)
+    labels[:] = 0
+    # the first assignment: infinite bounds, every group searched
+    _assign_grouped(
+        X, current, centers_g, group_of, members, group_start, moved, half_gap, labels, upper, glower,
+        0.0, 0.0, block_rows, block_sums, block_counts, block_stats,
+    )  # fmt: skip
+    n_distances = block_stats[:, 1].sum()
     n_iter = 0
     converged = False
     while n_iter < max_iter:
@@ -470,69 +537,135 @@ def _lloyd(X, centers, max_iter, block_rows, labels, min_sqdist, out_centers):  
         _movements(current, out_centers, moved)
         current[:, :] = out_centers
         _centers_by_coordinate(current, centers_t)
+        _centers_grouped(current, members, centers_g)
         n_iter += 1
         slack = (2.0 * d + 16.0 + 2.0 * n_iter) * UNIT_ROUNDOFF
         _half_gaps(current, centers_t, 1.0 - slack, half_gap, scratch_k)
-        _assign_bounded(
-            X,
-            current,
-            centers_t,
-            moved,
-            half_gap,
-            labels,
-            upper,
-            lower,
-            slack,
-            4.0 * slack * diameter,
-            block_rows,
-            block_sums,
-            block_counts,
-            block_stats,
-        )
-        n_full += block_stats[:, 1].sum()
+        _assign_grouped(
+            X, current, centers_g, group_of, members, group_start, moved, half_gap, labels, upper, glower,
+            slack, 4.0 * slack * diameter, block_rows, block_sums, block_counts, block_stats,
+        )  # fmt: skip
+        n_distances += block_stats[:, 1].sum()
         if block_stats[:, 0].sum() == 0:
             converged = True
             break
     _assigned_sqdist(X, current, labels, min_sqdist)
     out_centers[:, :] = current
-    return n_iter, converged, n_full
+    return n_iter, converged, n_distances
 
 
-#: Rows per block in :func:`_candidate_sqdists`: a block is copied coordinate-major (d × 256
-#: float64, at most 128 KiB for d = 64) so that the distance loop runs across points.
-SEEDING_BLOCK_ROWS = 256
+#: Centers per group of Yinyang's bounds (Ding et al. 2015 use k/10 groups; k/20 was faster here).
+CENTERS_PER_GROUP = 20
+
+#: Below this d·k, one group (Hamerly's bounds): a distance costs so little that the per-group
+#: bookkeeping (t bounds per point read and written every iteration) costs more than it saves.
+#: Measured on a 2-core AMD EPYC, 30 iterations: at (n, d, k) = (10⁶, 8, 32) 3 groups were 1.34×
+#: slower than one; at (2·10⁵, 16, 64) 3 groups tied; at (10⁵, 64, 256) 12 groups were 1.3× faster.
+GROUPS_MIN_DK = 4096
+
+
+def center_groups(centers, n_groups=None):
+    """Groups of centers for Yinyang's bounds: ``group_of : (k,) int64`` in 0..t-1, every group
+    non-empty.
+
+    ``n_groups`` defaults to ⌊k / CENTERS_PER_GROUP⌋ when d·k ≥ ``GROUPS_MIN_DK``, else 1 (one
+    group is Hamerly's algorithm).  As in Ding et al. (2015), the groups are a few Lloyd steps on the centers
+    themselves, from evenly spaced centers, so nearby centers share a group; the result is
+    deterministic.  Any grouping gives the same labels -- only the work saved depends on it.
+    """
+    C = np.asarray(centers, dtype=np.float64)
+    k, d = C.shape
+    if n_groups is None:
+        t = k // CENTERS_PER_GROUP if d * k >= GROUPS_MIN_DK else 1
+    else:
+        t = int(n_groups)
+    t = min(max(t, 1), k)
+    if t == 1:
+        return np.zeros(k, dtype=np.int64)
+    G = C[np.linspace(0, k - 1, t).round().astype(np.int64)].copy()
+    for _ in range(5):
+        group = np.argmin(((C[:, None, :] - G[None, :, :]) ** 2).sum(axis=2), axis=1)
+        for g in range(t):
+            if np.any(group == g):
+                G[g] = C[group == g].mean(axis=0)
+    group = np.argmin(((C[:, None, :] - G[None, :, :]) ** 2).sum(axis=2), axis=1)
+    _, group = np.unique(group, return_inverse=True)  # drop empty groups
+    return group.astype(np.int64).ravel()
+
+
+#: Rows per block in :func:`_candidate_sqdists`: a block is copied coordinate-major (d × 64
+#: float64, 32 KiB for d = 64: one L1 cache) so that the distance loop runs across points.
+#: Measured on a 2-core AMD EPYC at (10⁵, 64) with 7 candidates: 64 rows 1.6× faster than 256.
+SEEDING_BLOCK_ROWS = 64
 
 
 @numba.njit(parallel=True, **NUMBA_FLAGS)
-def _candidate_sqdists(X, candidates, closest, out):  # pragma: no cover - jitted
+def _blocks_by_coordinate(X, blocks):  # pragma: no cover - jitted
+    """``blocks[b, t, i] = float64(X[b·SEEDING_BLOCK_ROWS + i, t])`` (zero past the last row)."""
+    n, d = X.shape
+    for b in numba.prange(blocks.shape[0]):
+        lo = b * SEEDING_BLOCK_ROWS
+        rows = min(n, lo + SEEDING_BLOCK_ROWS) - lo
+        for i in range(SEEDING_BLOCK_ROWS):
+            for t in range(d):
+                blocks[b, t, i] = np.float64(X[lo + i, t]) if i < rows else 0.0
+
+
+@numba.njit(parallel=True, **NUMBA_FLAGS)
+def _candidate_sqdists(X, blocks, candidates, closest, out):  # pragma: no cover - jitted
     """``out[c, i] = min(closest[i], |X[i] - X[candidates[c]]|^2)`` for every candidate c.
 
     Each squared distance is the float64 sum over t = 0, 1, ... of ``(x_t - c_t)^2`` in coordinate
     order, as in :func:`_sqdists`; the loop runs across the points of a block copied
-    coordinate-major, so it vectorises without reassociating any sum.
+    coordinate-major (``blocks`` from :func:`_blocks_by_coordinate`, made once per seeding: a
+    k-means++ step has only a few candidates, and copying the block at every step cost more than
+    the distances), so it vectorises without reassociating any sum.
     """
     n, d = X.shape
     m = candidates.shape[0]
-    n_blocks = (n + SEEDING_BLOCK_ROWS - 1) // SEEDING_BLOCK_ROWS
+    n_blocks = blocks.shape[0]
     for b in numba.prange(n_blocks):
         lo = b * SEEDING_BLOCK_ROWS
         rows = min(n, lo + SEEDING_BLOCK_ROWS) - lo
-        block_t = np.empty((d, SEEDING_BLOCK_ROWS), dtype=np.float64)  # one scratch per block
-        acc = np.empty(SEEDING_BLOCK_ROWS, dtype=np.float64)
-        for i in range(rows):
-            for t in range(d):
-                block_t[t, i] = np.float64(X[lo + i, t])
-        for c in range(m):
-            idx = candidates[c]
+        block_t = blocks[b]
+        acc = np.empty((4, SEEDING_BLOCK_ROWS), dtype=np.float64)
+        # four candidates per pass over the block (each coordinate loaded once for four), as in
+        # :func:`_nearest_two_rows`; every sum starts from 0.0 and runs in coordinate order
+        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+        c = 0
+        while c < m:
+            width = min(4, m - c)
             for i in range(rows):
-                acc[i] = 0.0
+                a0[i] = 0.0
+                a1[i] = 0.0
+                a2[i] = 0.0
+                a3[i] = 0.0
+            # a last group of fewer than four repeats its last candidate (computed, never stored):
+            # cheaper than one pass over the block per leftover candidate
+            i0 = candidates[c]
+            i1 = candidates[min(c + 1, m - 1)]
+            i2 = candidates[min(c + 2, m - 1)]
+            i3 = candidates[min(c + 3, m - 1)]
             for t in range(d):
-                center = np.float64(X[idx, t])
+                x0 = np.float64(X[i0, t])
+                x1 = np.float64(X[i1, t])
+                x2 = np.float64(X[i2, t])
+                x3 = np.float64(X[i3, t])
                 for i in range(rows):
-                    diff = block_t[t, i] - center
-                    acc[i] += diff * diff
-            for i in range(rows):
-                out[c, lo + i] = min(closest[lo + i], acc[i])
+                    x = block_t[t, i]
+                    e0 = x - x0
+                    e1 = x - x1
+                    e2 = x - x2
+                    e3 = x - x3
+                    a0[i] += e0 * e0
+                    a1[i] += e1 * e1
+                    a2[i] += e2 * e2
+                    a3[i] += e3 * e3
+            for r in range(width):
+                ar = acc[r]
+                for i in range(rows):
+                    out[c + r, lo + i] = min(closest[lo + i], ar[i])
+            c += 4
 
 
 @numba.njit(**NUMBA_FLAGS)
@@ -558,7 +691,9 @@ def _kmeans_plusplus(X, first, uniforms, out_centers, out_indices):  # pragma: n
     candidates = np.empty(max(n_trials, 1), dtype=np.int64)
     out_indices[0] = first
     candidates[0] = first
-    _candidate_sqdists(X, candidates[:1], closest, candidate_closest[:1])
+    blocks = np.empty(((n + SEEDING_BLOCK_ROWS - 1) // SEEDING_BLOCK_ROWS, d, SEEDING_BLOCK_ROWS), dtype=np.float64)
+    _blocks_by_coordinate(X, blocks)
+    _candidate_sqdists(X, blocks, candidates[:1], closest, candidate_closest[:1])
     closest[:] = candidate_closest[0]
     for c in range(1, k):
         total = 0.0
@@ -577,7 +712,7 @@ def _kmeans_plusplus(X, first, uniforms, out_centers, out_indices):  # pragma: n
             else:
                 idx = min(int(u * n), n - 1)
             candidates[trial] = idx
-        _candidate_sqdists(X, candidates, closest, candidate_closest)
+        _candidate_sqdists(X, blocks, candidates, closest, candidate_closest)
         potentials[:] = 0.0
         for i in range(n):  # sequential in point order; the trials interleave to hide latency
             for trial in range(n_trials):
@@ -634,23 +769,30 @@ def objective(X, centers):
     return float(np.sum(min_sqdist))
 
 
-def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None):
+def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_groups=None):
     """Run Lloyd's algorithm from ``centers``; see :func:`_lloyd`.
 
     Returns ``(centers, labels, min_sqdist, n_iter, converged)``.  If ``stats`` is a dict it receives
-    ``full_assignments``: how many point assignments computed all k distances (the rest were settled
-    by Hamerly's bounds); plain Lloyd's count would be ``n·(n_iter + 1)``.
+    ``distances`` (point-center distances computed; the rest were settled by the bounds) and
+    ``full_assignments`` (the same in units of k: plain Lloyd's count would be ``n·(n_iter + 1)``).
+    ``n_groups`` overrides the number of center groups of the bounds
+    (:func:`center_groups`); it changes the work, never the result.
     """
     n = X.shape[0]
     k, d = centers.shape
     labels = np.empty(n, dtype=np.int64)
     min_sqdist = np.empty(n, dtype=np.float64)
     out = np.empty((k, d), dtype=X.dtype)
-    n_iter, converged, n_full = _lloyd(
-        X, np.ascontiguousarray(centers, dtype=X.dtype), max_iter, block_rows, labels, min_sqdist, out
+    start = np.ascontiguousarray(centers, dtype=X.dtype)
+    group_of = center_groups(start, n_groups)
+    members = np.argsort(group_of, kind="stable").astype(np.int64)  # index order within a group
+    group_start = np.concatenate([[0], np.cumsum(np.bincount(group_of))]).astype(np.int64)
+    n_iter, converged, n_distances = _lloyd(
+        X, start, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out
     )
     if stats is not None:
-        stats["full_assignments"] = int(n_full)
+        stats["distances"] = int(n_distances)
+        stats["full_assignments"] = float(n_distances) / k
     return out, labels, min_sqdist, int(n_iter), bool(converged)
 
 
@@ -659,6 +801,8 @@ def kmeans_plusplus(X, k, rng, greedy=True):
 
     ``rng`` is a :class:`numpy.random.Generator`; all random numbers are drawn here, outside the
     kernel, so the result is the same with and without the JIT.  Returns ``(centers, indices)``.
+    Memory: a coordinate-major float64 copy of X (n·d·8 bytes) and ``2 + ⌊ln k⌋`` rows of n
+    distances, for the duration of the call.
     """
     n = X.shape[0]
     n_trials = 2 + int(math.log(k)) if greedy else 1

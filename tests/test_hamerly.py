@@ -52,7 +52,7 @@ def plain_lloyd_steps(X, centers, steps, block_rows=UPDATE_BLOCK_ROWS):
 def overlapping_data(draw):
     """A small overlapping Gaussian mixture (many points near cell boundaries, the hard case for the
     bounds), optionally far from the origin, float64 or float32, and random data rows as init."""
-    k = draw(st.integers(2, 7))
+    k = draw(st.integers(2, 24))
     d = draw(st.integers(1, 4))
     n = draw(st.integers(k, 160))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
@@ -66,13 +66,21 @@ def overlapping_data(draw):
     return X, init
 
 
-@given(case=overlapping_data(), steps=st.integers(1, 8), block_rows=st.sampled_from([7, UPDATE_BLOCK_ROWS]))
-def test_every_iteration_equals_plain_lloyd(case, steps, block_rows):
+@given(
+    case=overlapping_data(),
+    steps=st.integers(1, 8),
+    block_rows=st.sampled_from([7, UPDATE_BLOCK_ROWS]),
+    n_groups=st.one_of(st.none(), st.integers(1, 24)),
+)
+def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups):
+    """Any number of center groups (one: Hamerly's bounds; k: one bound per center, as Elkan's)."""
     X, init = case
     plain = plain_lloyd_steps(X, init, steps, block_rows)
     for m in range(1, steps + 1):
         stats = {}
-        out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, init, m, block_rows, stats=stats)
+        out, labels, min_sqdist, n_iter, converged = kernels.lloyd(
+            X, init, m, block_rows, stats=stats, n_groups=n_groups
+        )
         expected_centers, expected_labels = plain[n_iter]
         # the same centers and labels as plain Lloyd after n_iter updates, bit for bit
         np.testing.assert_array_equal(out, expected_centers)
@@ -83,11 +91,43 @@ def test_every_iteration_equals_plain_lloyd(case, steps, block_rows):
         labels_ref, _ = reference.assign_labels_ref(X, out)
         clear = near_best(X, out).sum(axis=1) == 1
         np.testing.assert_array_equal(labels[clear], labels_ref[clear])
-        assert stats["full_assignments"] <= X.shape[0] * (n_iter + 1)
+        # at most plain Lloyd's n·k distances per assignment, plus one bound-tightening distance
+        # per point in each bounded step
+        n, k = X.shape[0], init.shape[0]
+        assert stats["distances"] <= n * k * (n_iter + 1) + n * n_iter
         if converged:
             assert np.array_equal(plain[n_iter - 1][1], labels)
             break
         assert n_iter == m
+
+
+def test_center_groups_cover_every_center_and_are_deterministic():
+    rng = np.random.default_rng(0)
+    C = rng.normal(size=(57, 80))
+    g = kernels.center_groups(C)
+    assert g.shape == (57,) and g.dtype == np.int64
+    assert sorted(set(g.tolist())) == list(range(57 // kernels.CENTERS_PER_GROUP))
+    assert not kernels.center_groups(C[:, :3]).any()  # small d·k: one group
+    np.testing.assert_array_equal(g, kernels.center_groups(C.copy()))
+    assert set(kernels.center_groups(C, 57).tolist()) <= set(range(57))
+    assert not kernels.center_groups(C[:9]).any()  # fewer than 2 groups' worth: one group (Hamerly)
+    # duplicated centers: still every group non-empty
+    g = kernels.center_groups(np.zeros((30, 2)), 3)
+    assert sorted(set(g.tolist())) == list(range(g.max() + 1))
+
+
+def test_groups_save_work_on_many_clusters():
+    """With k = 64 on overlapping data, Yinyang's groups compute fewer distances than one group
+    (Hamerly), and the result is the same bit for bit."""
+    mixture = GaussianMixture.with_separation(64, 4, 1.0, seed=5)
+    X, _ = mixture.sample(3000, seed=6)
+    init = X[np.random.default_rng(0).choice(3000, 64, replace=False)].copy()
+    one, many = {}, {}
+    a = kernels.lloyd(X, init, 15, stats=one, n_groups=1)
+    b = kernels.lloyd(X, init, 15, stats=many, n_groups=6)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert many["distances"] < 0.8 * one["distances"]
 
 
 def test_bounds_skip_work_on_separated_data():
