@@ -376,6 +376,67 @@ class LocalMinimum:
         return self.kind in ("strict", "non-strict")
 
 
+def whole_ball_certificate(mixture, centers, *, distance_tol=0.5):
+    """An exact verdict for a Stochastic Ball Model configuration in which no ball is cut by a
+    Voronoi boundary (any dimension, no integration).
+
+    If every ball lies strictly inside one Voronoi cell of β, a small enough perturbation keeps it
+    there, so near β, G(β') = (1/k) Σ_j Σ_{s ∈ S_j} (‖β'_j − β*_s‖² + r²d/(d+2)) with S_j the balls
+    of cell j (a ball's mean is its center).  That is a convex quadratic: its minimiser β° puts
+    each center with S_j ≠ ∅ at the mean of its balls' centers (Lemma 2's fixed point) and leaves
+    the others where they are, and G does not depend on a center whose cell holds no ball.  So if
+    β° also leaves every ball strictly inside its cell, β° is a local minimum of G -- strict if
+    every cell holds a ball, non-strict (flat along the empty cells' centers) otherwise.
+
+    Returns ``None`` when the certificate does not apply (a ball is cut at β or at β°, the cells
+    own different balls at β and β°, or β is farther than ``distance_tol``·radius from β°);
+    otherwise ``(kind, β°, cell masses, margin)`` with ``margin`` the smallest distance from a
+    ball to a Voronoi boundary at β°.  Used for population Lloyd limits, whose cell integrals carry
+    QMC error: when β and β° own the same whole balls, the *exact* Lloyd map sends β to β° in one
+    step and β° is its fixed point, so β° is the limit β approximates, certified exactly (in d = 10
+    the QMC mean of a ball is off by about 1 % of the radius, hence the generous default).
+    """
+    if not hasattr(mixture, "radius"):
+        return None
+    T = np.asarray(mixture.centers, dtype=np.float64)
+    r = float(mixture.radius)
+    c = np.asarray(centers, dtype=np.float64)
+
+    def cells(beta):
+        owner = np.argmin(((T[:, None, :] - beta[None, :, :]) ** 2).sum(axis=2), axis=1)
+        margin = np.inf
+        for s, j in enumerate(owner):
+            for i in range(len(beta)):
+                if i == j:
+                    continue
+                u = beta[i] - beta[j]
+                nu = np.linalg.norm(u)
+                if nu == 0.0:
+                    return owner, -np.inf  # two coincident centers share the ball's cell boundary
+                # signed distance from ball s to the bisector of (β_j, β_i), positive on j's side
+                dist = -float(u @ (T[s] - 0.5 * (beta[i] + beta[j]))) / nu - r
+                margin = min(margin, dist)
+        return owner, margin
+
+    owner, margin = cells(c)
+    if not margin > 0:
+        return None
+    fixed = c.copy()
+    masses = np.zeros(len(c))
+    for j in range(len(c)):
+        members = owner == j
+        masses[j] = members.sum() / len(T)
+        if members.any():
+            fixed[j] = T[members].mean(axis=0)
+    owner_fixed, margin_fixed = cells(fixed)
+    if not margin_fixed > 0 or not np.array_equal(owner_fixed, owner):
+        return None
+    if np.linalg.norm(fixed - c) > distance_tol * r:
+        return None
+    kind = "strict" if (masses > 0).all() else "non-strict"
+    return kind, fixed, masses, float(margin_fixed)
+
+
 def _delta_G(mixture, c, v, t, qmc):
     """G(β + t v) − G(β) with its standard error (paired over the same QMC replicates)."""
     a = cell_integrals(mixture, c, **qmc)

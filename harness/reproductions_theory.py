@@ -654,7 +654,9 @@ def has_structure(mixture, centers, cell_mass, epsilon):
 
 def _certified_minima(mixture, starts, seed, qmc):
     """Population Lloyd from ``starts`` k-means++ seedings of a sample; unique limits, each
-    certified by :func:`population.is_local_minimum`.  Returns a list of (centers, kind, masses)."""
+    certified exactly by :func:`population.whole_ball_certificate` when no ball is cut by a
+    Voronoi boundary, else by :func:`population.is_local_minimum` (QMC; may be inconclusive).
+    Returns a list of (centers, kind, masses)."""
     from harness import api
 
     k, d = mixture.k, mixture.dim
@@ -668,6 +670,11 @@ def _certified_minima(mixture, starts, seed, qmc):
         c = res.centers
         key = np.sort(np.round(c / mixture.radius, 3).view(f"V{8 * d}").ravel()) if d else None
         if any(np.array_equal(key, f[0]) for f in found):
+            continue
+        exact = population.whole_ball_certificate(mixture, c)
+        if exact is not None:  # no ball cut by a boundary: certified exactly, in any dimension
+            kind, c, masses, _ = exact
+            found.append((key, c, kind, masses))
             continue
         verdict = population.is_local_minimum(mixture, c, n_directions=8, steps=(1e-2, 1e-3), **qmc)
         masses = population.cell_integrals(mixture, c, **qmc).cell_masses

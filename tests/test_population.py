@@ -184,3 +184,52 @@ def test_bad_qmc_arguments():
         pop.cell_integrals(mixture, mixture.centers, qmc_points=1000)
     with pytest.raises(InvalidArgument, match="replicates"):
         pop.cell_integrals(mixture, mixture.centers, replicates=1)
+
+
+def test_whole_ball_certificate_agrees_with_the_integrals():
+    """Where no ball is cut, the exact certificate and the (exact, 1-D) integrals agree: the truth
+    is strict, one center for two balls plus two for the third is strict, an extra center far
+    from the data is non-strict; a configuration that cuts a ball gets no certificate."""
+    m = BallMixture(np.array([[-3.0], [0.0], [3.0]]), radius=1.0)
+    kind, fixed, masses, margin = pop.whole_ball_certificate(m, m.centers + 0.01)
+    assert kind == "strict" and np.allclose(fixed, m.centers) and np.allclose(masses, 1 / 3)
+    assert margin == pytest.approx(0.5)  # bisector at ±1.5, ball edge at ±1
+    assert pop.is_local_minimum(m, m.centers).kind == "strict"
+    # one center for the two left balls (their mean, -1.5), two inside the right ball: the right
+    # ball is cut by the boundary between its two centers, so no certificate
+    cut = np.array([[-1.5], [2.5], [3.5]])
+    assert pop.whole_ball_certificate(m, cut) is None
+    # balls at -3, 0, 6: one center for the two left balls (bisector with the right one at 2.25,
+    # clear of both), one for the right ball, one far away with an empty cell
+    m = BallMixture(np.array([[-3.0], [0.0], [6.0]]), radius=1.0)
+    far = np.array([[-1.5], [6.0], [40.0]])
+    kind, fixed, masses, margin = pop.whole_ball_certificate(m, far)
+    assert kind == "non-strict" and masses.tolist() == [2 / 3, 1 / 3, 0.0] and margin == pytest.approx(1.25)
+    assert pop.is_local_minimum(m, far).kind == "non-strict"
+
+
+def test_whole_ball_certificate_in_ten_dimensions_matches_a_sample_optimum():
+    """d = 10, where the QMC check is inconclusive: one center for balls 0 and 1, one far away
+    (empty), the truth for balls 2 and 3.  The certified β° is the Lloyd fixed point of a large
+    sample started there (recomputed, not restated)."""
+    m = BallMixture.with_separation(4, 10, 20.0, seed=1)
+    start = m.centers.copy()
+    start[0] = m.centers[:2].mean(axis=0) + 0.05
+    start[1] = m.centers.mean(axis=0) + 1000.0
+    kind, fixed, masses, margin = pop.whole_ball_certificate(m, start)
+    assert kind == "non-strict" and masses.tolist() == [0.5, 0.0, 0.25, 0.25] and margin > 0
+    np.testing.assert_allclose(fixed[0], m.centers[:2].mean(axis=0))
+    X, _ = m.sample(40_000, seed=2)
+    from harness import kernels
+
+    out, _, _, _, converged = kernels.lloyd(X, fixed, 100)
+    # the sample means of whole balls: within a few standard errors r/sqrt(n_s) of β°
+    assert converged and np.abs(out - fixed).max() < 5 * m.radius / math.sqrt(10_000)
+    # moving the pair's center half a radius toward ball 0 cuts nothing: the same β° is certified
+    toward = start.copy()
+    toward[0] += 0.5 * m.radius * (m.centers[0] - start[0]) / np.linalg.norm(m.centers[0] - start[0])
+    np.testing.assert_allclose(pop.whole_ball_certificate(m, toward)[1], fixed)
+    # a second center inside ball 2 cuts it: no certificate
+    cut = start.copy()
+    cut[1] = m.centers[2] + 0.1
+    assert pop.whole_ball_certificate(m, cut) is None
