@@ -1,7 +1,7 @@
 """The suite as pytest items: collected by ``pytest --pyargs properties --kmeans-target SPEC``.
 
-Without ``--kmeans-target`` its one item is skipped ("got empty parameter set for (kmeans_target,
-kmeans_check)"), which tells the user to name a target.
+Without ``--kmeans-target`` its one item, ``no-target``, fails and says to name a target: a CI job
+that forgot the option must not pass while checking nothing.
 """
 
 

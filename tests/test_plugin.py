@@ -63,3 +63,9 @@ def test_expected_failed_checks_must_say_why():
         parametrize_with_checks(["lloyd"], expected_failed_checks={"fixed_point": ""})
     with pytest.raises(ValueError, match="unknown check"):
         parametrize_with_checks(["lloyd"], expected_failed_checks={"no_such_check": "because"})
+
+
+def test_without_a_target_the_run_fails_and_says_why(tmp_path):
+    out = _pytest(["--pyargs", "properties", "-rf"], tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "no-target" in out.stdout and "pass --kmeans-target SPEC" in out.stdout
