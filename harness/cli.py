@@ -125,11 +125,16 @@ def finite_or_none(x):
     return x if x is not None and math.isfinite(x) else None
 
 
-def versions() -> dict:
+#: Distributions whose versions a report records (those not installed are left out).
+VERSIONED = ("kmeans-harness", "numpy", "scipy", "numba", "hypothesis", "scikit-learn", "faiss-cpu", "kmeans1d")
+
+
+def versions(extra=()) -> dict:
+    """Python's and the installed versions of :data:`VERSIONED` and of ``extra`` (provenance)."""
     from importlib import metadata
 
     out = {"python": sys.version.split()[0]}
-    for dist in ("kmeans-harness", "numpy", "scipy", "numba", "hypothesis", "scikit-learn", "faiss-cpu", "kmeans1d"):
+    for dist in (*VERSIONED, *extra):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -462,18 +462,6 @@ def _git_commit() -> str | None:
     return None
 
 
-def _versions() -> dict:
-    from importlib import metadata
-
-    out = {"python": sys.version.split()[0]}
-    for dist in ("kmeans-harness", "numpy", "scipy", "numba", "dask", "distributed", "fastcluster", "pyarrow"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
 def _write_part(output: str, rows: list[dict], provenance: dict) -> str:
     pa = require("pyarrow", "study", "writing sweep results")
     pq = require("pyarrow.parquet", "study", "writing sweep results")
@@ -566,12 +554,14 @@ def run_sweep(
     todo = [r for r in runs if r["run_key"] not in done]
     if limit is not None:
         todo = todo[:limit]
+    from harness.cli import versions
+
     provenance = {
         "sweep_name": config.name,
         "sweep_seed": config.seed,
         "config_toml": config.source,
         "git_commit": _git_commit(),
-        "versions_json": json.dumps(_versions(), sort_keys=True),
+        "versions_json": json.dumps(versions(("dask", "distributed", "fastcluster", "pyarrow")), sort_keys=True),
     }
     summary = {
         "total": len(runs),
