@@ -175,3 +175,21 @@ def test_kmeans_plusplus_independent_of_thread_count():
     finally:
         numba.set_num_threads(previous)
     np.testing.assert_array_equal(out[1][1], out[most][1])
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    k=st.integers(2, 12),
+    n_groups=st.integers(1, 12),
+    steps=st.integers(1, 6),
+)
+def test_ties_across_groups_go_to_the_lowest_index_as_in_plain_lloyd(seed, k, n_groups, steps):
+    """Lattice data with exact ties and duplicated initial centers, split over groups in any order:
+    the grouped search must pick the lowest index among equal distances, as plain Lloyd does."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, (60, 2)).astype(np.float64)
+    init = X[rng.integers(0, 60, k)].copy()  # duplicates likely
+    plain = plain_lloyd_steps(X, init, steps)
+    out, labels, _, n_iter, _ = kernels.lloyd(X, init, steps, n_groups=min(n_groups, k))
+    np.testing.assert_array_equal(out, plain[n_iter][0])
+    np.testing.assert_array_equal(labels, plain[n_iter][1])
