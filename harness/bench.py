@@ -67,7 +67,7 @@ def bench_data(n, d, k, *, mixture="gaussian", separation_ratio=1.0, seed=0):
 # float32 copies) so that the timed call is the fit alone.
 
 
-def make_runner(name: str, X, init, *, isolate=True):
+def make_runner(name: str, X, init, *, isolate=True, timeout=None, memory_limit=-1):
     """A callable ``run(max_iter) -> (centers, labels, n_iter)`` that fits ``name`` from ``init``
     (a user target's runner also returns the seconds measured around the call; see
     :class:`UserRunner`)."""
@@ -117,7 +117,7 @@ def make_runner(name: str, X, init, *, isolate=True):
 
         return run
     if ":" in name:
-        return _user_runner(name, X, init, isolate=isolate)
+        return UserRunner(name, X, init, isolate=isolate, timeout=timeout, memory_limit=memory_limit)
     raise InvalidArgument(
         f"targets: unknown bench target {name!r}; expected one of {', '.join(BENCH_TARGETS)}, "
         "'package.module:attr' or 'path/to/file.py:attr'"
@@ -157,10 +157,6 @@ class UserRunner:
     def close(self):
         if self.isolated:
             self.target.fit.close()
-
-
-def _user_runner(spec, X, init, *, isolate=True):
-    return UserRunner(spec, X, init, isolate=isolate)
 
 
 @dataclass(frozen=True)
@@ -211,6 +207,8 @@ def run_bench(
     progress=sys.stderr,
     seeding=True,
     isolate=True,
+    timeout=None,
+    memory_limit=-1,
     done=None,
     on_shape=None,
 ):
@@ -247,7 +245,7 @@ def run_bench(
         runners = {}
         for t in targets:
             try:
-                runners[t] = make_runner(t, X, init, isolate=isolate)
+                runners[t] = make_runner(t, X, init, isolate=isolate, timeout=timeout, memory_limit=memory_limit)
             except Exception as exc:  # noqa: BLE001 - a user target that does not load costs its row
                 if ":" not in t:
                     raise
@@ -493,6 +491,22 @@ def add_bench_parser(subparsers) -> None:
         help="run user targets (module:attr, file.py:attr) in a worker process with a timeout and a memory "
         "limit (default: yes; built-ins always run in-process)",
     )
+    from harness.cli import _memory_limit, _positive_float
+
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds one fit of an isolated user target may take (default 600: benchmark shapes are large)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=_memory_limit,
+        default="8G",
+        metavar="SIZE",
+        help="address-space limit of an isolated user target's worker, e.g. 8G or 'none' (default 8G)",
+    )
     p.set_defaults(func=cmd_bench)
 
 
@@ -569,6 +583,8 @@ def cmd_bench(args) -> int:
             seeding=not args.no_seeding,
             progress=sys.stderr if sys.stderr.isatty() else None,
             isolate=args.isolate,
+            timeout=args.timeout,
+            memory_limit=args.memory_limit,
             done=done,
             on_shape=save,
         )

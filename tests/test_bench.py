@@ -116,3 +116,12 @@ def test_json_is_written_after_every_shape_and_a_rerun_resumes(tmp_path, capsys)
     assert main([*argv, "--shapes", "200x2x3", "--fresh"]) == 0
     assert "resuming" not in capsys.readouterr().out
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+
+
+def test_cli_timeout_applies_to_user_targets(capsys):
+    hang = f"{ZOO}/hostile.py:hang"
+    argv = ["bench", "--shapes", "200x2x3", "--targets", f"lloyd,{hang}", "--repeats", "1", "--no-seeding"]
+    assert main([*argv, "--timeout", "2", "--json", "-"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    row = [r for r in payload["rows"] if r["target"] == hang][0]
+    assert row["status"] == "timeout" and "2 s" in row["message"]
