@@ -257,10 +257,9 @@ def run_bench(
             except Exception as exc:  # noqa: BLE001 - a user target's failure costs its row
                 if ":" not in t:
                     raise
-                from harness.isolation import TargetCrashed, TargetOutOfMemory, TargetTimeout
+                from harness.isolation import TargetAborted
 
-                kinds = {TargetTimeout: "timeout", TargetCrashed: "crashed", TargetOutOfMemory: "out-of-memory"}
-                failed[t] = (next((v for c, v in kinds.items() if isinstance(exc, c)), "error"), str(exc)[:500])
+                failed[t] = (exc.status if isinstance(exc, TargetAborted) else "error", str(exc)[:500])
                 return None
 
         for t, run in runners.items():

@@ -141,22 +141,11 @@ def _density_figure(result):
 
 
 def _theorem_gap_figure(result):
+    from harness.reproductions_theory import draw_gap
+
     plt = _pyplot()
-    rows = result["ours"]["rows"]
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for d in sorted({r["d"] for r in rows}):
-        sub = [r for r in rows if r["d"] == d]
-        for eps, style in (("0.1", "o-"), ("0.25", "s--")):
-            pts = [(r["k"], r["empirical_threshold"][eps]) for r in sub if r["empirical_threshold"][eps] is not None]
-            if pts:
-                ax.plot(*zip(*pts), style, label=f"empirical, d={d}, ε={eps}")
-    ks = sorted({r["k"] for r in rows})
-    theorem = [min(r["theorem_threshold"] for r in rows if r["k"] == k) for k in ks]
-    ax.plot(ks, theorem, "k-", lw=2, label="Theorem 1's assumption")
-    ax.set_yscale("log")
-    ax.set_xlabel("k")
-    ax.set_ylabel("η_min")
-    ax.legend(fontsize=7)
+    draw_gap(ax, result["ours"]["rows"])
     return _png(fig)
 
 

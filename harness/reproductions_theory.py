@@ -780,15 +780,9 @@ def theorem1_gap(args=None) -> dict:
     }
 
 
-def _plot_gap(rows, out_dir):
-    require("matplotlib", "study", "the theorem1-gap plot")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    os.makedirs(out_dir, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+def draw_gap(ax, rows):
+    """The empirical structure thresholds per (d, ε) against Theorem 1's, on ``ax`` (also used by
+    the HTML report)."""
     for d in sorted({r["d"] for r in rows}):
         sub = [r for r in rows if r["d"] == d]
         for eps, style in (("0.1", "o-"), ("0.25", "s--")):
@@ -801,6 +795,18 @@ def _plot_gap(rows, out_dir):
     ax.set_xlabel("k")
     ax.set_ylabel("η_min")
     ax.legend(fontsize=7)
+
+
+def _plot_gap(rows, out_dir):
+    require("matplotlib", "study", "the theorem1-gap plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(out_dir, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    draw_gap(ax, rows)
     ax.set_title("Structure of certified local minima: empirical vs Theorem 1")
     fig.tight_layout()
     path = os.path.join(out_dir, "theorem1-gap.png")

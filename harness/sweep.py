@@ -435,10 +435,9 @@ def run_one(run: dict) -> dict:
         if labels.shape == (len(X),):
             row.update(sample_associations(true_labels, labels, run["k"], mixture.k))
     except Exception as exc:  # noqa: BLE001 - one failed fit is a row, not the end of the sweep
-        from harness.isolation import TargetCrashed, TargetOutOfMemory, TargetRaised, TargetTimeout
+        from harness.isolation import TargetAborted, TargetRaised
 
-        status = {TargetTimeout: "timeout", TargetCrashed: "crashed", TargetOutOfMemory: "out-of-memory"}
-        kind = next((v for t, v in status.items() if isinstance(exc, t)), "error")
+        kind = exc.status if isinstance(exc, TargetAborted) else "error"
         message = str(exc) if kind != "error" else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, TargetRaised):
             message = f"target raised {exc}"
