@@ -47,6 +47,10 @@ target = ["lloyd"]
         (("n = [300]", "n = [300]\nsize = 3"), "grid.size = 3: expected one of the keys"),
         (("n = [300]", "n = [2]"), "grid.n = 2"),
         (("[grid]", "[grid\n"), "not valid TOML"),
+        (("repeats = 2", "repeats = 2\nisolate = 'yes'"), "sweep.isolate = 'yes': expected true or false"),
+        (("repeats = 2", "repeats = 2\ntimeout = -1"), "sweep.timeout = -1: expected a positive number"),
+        (("repeats = 2", "repeats = 2\nmemory_limit = 'lots'"), "sweep.memory_limit = 'lots'"),
+        (('target = ["lloyd"]', 'target = [""]'), "grid.target = ''"),
     ],
 )
 def test_bad_config_names_key_value_and_expectation(edit, message):
