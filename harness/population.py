@@ -30,6 +30,9 @@ __all__ = [
     "population_lloyd",
     "hessian_1d",
     "is_local_minimum",
+    "whole_ball_certificate",
+    "BallDecomposition",
+    "ball_decomposition_certificate",
 ]
 
 #: Default randomised QMC budget in d >= 2: Sobol nodes per true cluster and independent scrambles.
@@ -658,3 +661,161 @@ def is_local_minimum(
         0.0,
         "no perturbation lowers G but some leave it unchanged (flat directions)",
     )
+
+
+@dataclass(frozen=True, eq=False)
+class BallDecomposition:
+    """The verdict of :func:`ball_decomposition_certificate`.
+
+    ``kind`` (strict, non-strict, saddle or inconclusive) of the decomposed fixed point
+    ``centers`` (m, d); ``masses`` (m,) its cell masses P(V_i); ``margin`` the smallest distance
+    by which a ball misses the cell of a center outside its group; ``groups`` the centers sharing
+    each ball (one tuple per ball); ``exact`` when no within-ball subproblem needed RQMC;
+    ``within`` the :class:`harness.within_ball.WithinBallVerdict` of each shared ball (by ball)."""
+
+    kind: str
+    centers: np.ndarray
+    masses: np.ndarray
+    margin: float
+    groups: tuple
+    exact: bool
+    within: dict
+
+    def __bool__(self) -> bool:
+        return self.kind in ("strict", "non-strict")
+
+
+def _exclusion_margin(beta, i, ball_center, radius):
+    """A lower bound (exact up to the optimiser, sound whatever it returns) on how far the ball
+    B(ball_center, radius) stays from the Voronoi cell of β_i; positive means they are disjoint.
+
+    x ∈ V_i iff ℓ_j(x) = ‖x − β_i‖² − ‖x − β_j‖² ≤ 0 for all j.  For any λ in the simplex,
+    min_{x ∈ B} Σ_j λ_j ℓ_j(x) = Σ_j λ_j (‖β_i‖² − ‖β_j‖²) + 2 w·t − 2 r ‖w‖ with w = Σ_j λ_j (β_j − β_i),
+    and by minimax this equals min_{x ∈ B} max_j ℓ_j for the best λ.  Returned in distance units,
+    L/(2‖w‖): for λ = e_j it is the distance from the ball to the bisector of β_i and β_j.
+    """
+    others = [j for j in range(len(beta)) if j != i]
+    if not others:
+        return -math.inf
+    W = beta[others] - beta[i]
+    const = (beta[i] @ beta[i]) - (beta[others] ** 2).sum(axis=1)
+
+    def bound(lam):
+        w = lam @ W
+        nw = float(np.linalg.norm(w))
+        if nw == 0.0:
+            return -math.inf
+        return float((lam @ const + 2 * w @ ball_center - 2 * radius * nw) / (2 * nw))
+
+    eye = np.eye(len(others))
+    best = max(bound(e) for e in eye)
+    if best > 0 or len(others) == 1:
+        return best
+    from scipy.optimize import minimize
+
+    def neg(lam):
+        w = lam @ W
+        return -float(lam @ const + 2 * w @ ball_center - 2 * radius * np.linalg.norm(w))
+
+    res = minimize(
+        neg,
+        np.full(len(others), 1.0 / len(others)),
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * len(others),
+        constraints=[{"type": "eq", "fun": lambda lam: lam.sum() - 1.0}],
+    )
+    lam = np.clip(res.x, 0.0, None)
+    if lam.sum() > 0:
+        best = max(best, bound(lam / lam.sum()))
+    return best
+
+
+def _ball_groups(T, radius, beta):
+    """For each ball s the centers whose Voronoi cells may meet it (every other center is proved
+    disjoint from it by :func:`_exclusion_margin`), and the smallest proved margin."""
+    groups, margin = [], math.inf
+    for s in range(len(T)):
+        members = []
+        for i in range(len(beta)):
+            gap = _exclusion_margin(beta, i, T[s], radius)
+            if gap > 0:
+                margin = min(margin, gap)
+            else:
+                members.append(i)
+        groups.append(tuple(members))
+    return tuple(groups), margin
+
+
+def ball_decomposition_certificate(mixture, centers, *, distance_tol=0.5, **within):
+    """A verdict for Stochastic Ball Model configurations whose Voronoi cells respect the balls:
+    every ball is either inside one cell or shared by a group of centers whose cells meet no other
+    ball (the many-fit-one and one-fit-many structures of Theorem 1), with a positive margin.
+
+    Then a small perturbation keeps every ball's group (each exclusion has a margin), so near β
+    G(β') = (1/k) [Σ_{j owning whole balls S_j} Σ_{s ∈ S_j} (‖β'_j − β*_s‖² + r²d/(d+2))
+    + Σ_{shared s} W_s(β'_{A(s)} − β*_s)] with W_s the within-ball objective of the group A(s)
+    (:mod:`harness.within_ball`), and the terms involve disjoint centers.  So β° -- whole-ball
+    owners at their balls' mean (as :func:`whole_ball_certificate`), each shared group at the
+    within-ball fixed point its centers approximate, centers meeting no ball left where they are
+    -- is a local minimum of G iff every W_s is at a local minimum there: strict if every ball has
+    one center and every center a ball, non-strict when a ball is shared in d >= 2 (its rotations)
+    or a center owns nothing, saddle when some W_s has a descent direction.  Two centers in a ball
+    are exact (half-ball centroids, closed-form Hessian); three or more use RQMC on that ball
+    alone (``within`` goes to :func:`harness.within_ball.classify`) and may be inconclusive.
+
+    Returns ``None`` when the structure does not hold at β or at β° (a cell meets two balls and
+    one of them only partly, the groups differ between β and β°, a shared center holds no mass of
+    its ball, or β is farther than ``distance_tol``·radius from β°); else a
+    :class:`BallDecomposition`.
+    """
+    from harness import within_ball
+
+    if not hasattr(mixture, "radius"):
+        return None
+    c = _check_centers(mixture, centers)
+    T = np.asarray(mixture.centers, dtype=np.float64)
+    r = float(mixture.radius)
+    k, m = len(T), len(c)
+    groups, margin = _ball_groups(T, r, c)
+    if not margin > 0:
+        return None
+    for s, g in enumerate(groups):
+        if len(g) >= 2 and any(set(g) & set(h) for t, h in enumerate(groups) if t != s):
+            return None  # a center of a shared ball also meets another ball
+    fixed = c.copy()
+    masses = np.zeros(m)
+    verdicts, exact = {}, True
+    for g in groups:
+        if len(g) == 1:
+            masses[g[0]] += 1.0 / k
+    for j in range(m):
+        owned = [s for s, g in enumerate(groups) if g == (j,)]
+        if owned:
+            fixed[j] = T[owned].mean(axis=0)
+    for s, g in enumerate(groups):
+        if len(g) < 2:
+            continue
+        v = within_ball.classify(c[list(g)] - T[s], r, **within)
+        if v.kind == "inconclusive" and mixture.dim == 1:
+            return None
+        verdicts[s] = v
+        exact = exact and v.exact
+        if not np.all(v.masses > 0):
+            return None
+        fixed[list(g)] = v.fixed_point + T[s]
+        masses[list(g)] = v.masses / k
+    groups_fixed, margin_fixed = _ball_groups(T, r, fixed)
+    if groups_fixed != groups or not margin_fixed > 0:
+        return None
+    if float(np.max(np.linalg.norm(fixed - c, axis=1))) > distance_tol * r:
+        return None
+    kinds = {v.kind for v in verdicts.values()}
+    if "saddle" in kinds:
+        kind = "saddle"
+    elif "inconclusive" in kinds:
+        kind = "inconclusive"
+    elif "non-strict" in kinds or not (masses > 0).all():
+        kind = "non-strict"
+    else:
+        kind = "strict"
+    return BallDecomposition(kind, fixed, masses, float(margin_fixed), groups, exact, verdicts)

@@ -9,6 +9,7 @@ via :mod:`harness.population` elsewhere); the paper's statements are compared wi
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import sys
@@ -652,34 +653,64 @@ def has_structure(mixture, centers, cell_mass, epsilon):
     return True, None
 
 
-def _certified_minima(mixture, starts, seed, qmc):
+def _decomposition_key(decomposition):
+    """A rotation-invariant name for a decomposed fixed point: which balls each center meets and,
+    for a shared ball, its centers' within-ball masses (two limits on one rotation orbit are one)."""
+    parts = []
+    for s, g in enumerate(decomposition.groups):
+        masses = tuple(sorted(np.round(decomposition.masses[list(g)] * len(decomposition.groups), 3)))
+        parts.append((s, len(g), masses))
+    owners = tuple(
+        sorted(
+            tuple(s for s, g in enumerate(decomposition.groups) if g == (j,)) for j in range(len(decomposition.centers))
+        )
+    )
+    return ("decomposed", tuple(parts), owners)
+
+
+def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
     """Population Lloyd from ``starts`` k-means++ seedings of a sample; unique limits, each
-    certified exactly by :func:`population.whole_ball_certificate` when no ball is cut by a
-    Voronoi boundary, else by :func:`population.is_local_minimum` (QMC; may be inconclusive).
-    Returns a list of (centers, kind, masses)."""
+    mapped to the exact fixed point it approximates and certified by
+    :func:`population.ball_decomposition_certificate` in d >= 2 when every ball is inside one cell
+    or shared by centers meeting no other ball (exact for whole balls and pairs, RQMC on one ball
+    for three or more centers in a ball), else by :func:`population.whole_ball_certificate` and
+    :func:`population.is_local_minimum` (exact in 1-D, QMC in d >= 2: may be inconclusive).
+    ``lloyd_tol`` (radii; default 1e-9, always 1e-9 in 1-D) stops population Lloyd in d >= 2: a
+    decomposed limit is replaced by the exact fixed point, so it need only be close enough to name it.
+    Returns a list of (centers, kind, masses, how) with ``how`` the certificate used."""
     from harness import api
 
     k, d = mixture.k, mixture.dim
+    # 1-D limits are judged by exact integrals at the limit itself, so they converge fully
+    tol = (1e-9 if lloyd_tol is None or d == 1 else float(lloyd_tol)) * mixture.radius
     X, _ = mixture.sample(200 * k, seed=[seed, 7])
     found = []
     for j in range(starts):
         # alternate k-means++ with uniform data rows: k-means++ alone almost always finds the truth
         init = "k-means++" if j % 2 == 0 else "random"
         start = api.init_centers(X, k, init, seed=np.random.default_rng([seed, j]))
-        res = population.population_lloyd(mixture, start, max_iter=2000, tol=1e-9 * mixture.radius, **qmc)
+        res = population.population_lloyd(mixture, start, max_iter=2000, tol=tol, **qmc)
         c = res.centers
-        key = np.sort(np.round(c / mixture.radius, 3).view(f"V{8 * d}").ravel()) if d else None
-        if any(np.array_equal(key, f[0]) for f in found):
+        if d >= 2:
+            dec = population.ball_decomposition_certificate(mixture, c)
+            if dec is not None:
+                key = _decomposition_key(dec)
+                if not any(key == f[0] for f in found):
+                    how = "decomposition (exact)" if dec.exact else "decomposition (RQMC within one ball)"
+                    found.append((key, dec.centers, dec.kind, dec.masses, how))
+                continue
+        key = np.sort(np.round(c / mixture.radius, 3).view(f"V{8 * d}").ravel())
+        if any(isinstance(f[0], np.ndarray) and np.array_equal(key, f[0]) for f in found):
             continue
         exact = population.whole_ball_certificate(mixture, c)
         if exact is not None:  # no ball cut by a boundary: certified exactly, in any dimension
             kind, c, masses, _ = exact
-            found.append((key, c, kind, masses))
+            found.append((key, c, kind, masses, "whole balls (exact)"))
             continue
         verdict = population.is_local_minimum(mixture, c, n_directions=8, steps=(1e-2, 1e-3), **qmc)
         masses = population.cell_integrals(mixture, c, **qmc).cell_masses
-        found.append((key, c, verdict.kind, masses))
-    return [(c, kind, masses) for _, c, kind, masses in found]
+        found.append((key, c, verdict.kind, masses, "exact 1-D" if d == 1 else "QMC directional tests"))
+    return [(c, kind, masses, how) for _, c, kind, masses, how in found]
 
 
 def theorem1_gap(args=None) -> dict:
@@ -688,9 +719,10 @@ def theorem1_gap(args=None) -> dict:
 
     For each (k, d): compact lattice centers (:meth:`BallMixture.with_separation`), radius 1, η_min
     on a descending grid; at each η, population Lloyd from ``starts`` seedings of a sample
-    (k-means++ and uniform data rows, alternately), limits
-    certified by :func:`population.is_local_minimum` (``strict``/``non-strict`` count; saddles,
-    non-stationary and inconclusive limits are reported but not judged).  The empirical threshold
+    (k-means++ and uniform data rows, alternately), limits certified by :func:`_certified_minima`
+    (in d >= 2 first by the ball decomposition, exact for whole balls and pairs sharing a ball;
+    ``strict``/``non-strict`` count; saddles, non-stationary and inconclusive limits are reported,
+    per η in ``kinds`` and summed per row, but not judged).  The empirical threshold
     is the smallest grid η from which, at every larger grid value, all certified minima have the
     structure.  Default grid k ∈ {2, …, 5} in d = 1 and k ∈ {2, 3} in d = 2 (about three
     minutes); ``--full`` (``kmeans-harness reproduce theorem1-gap --full``) runs
@@ -705,6 +737,10 @@ def theorem1_gap(args=None) -> dict:
     epsilons = (0.1, 0.25)
     out_dir = _option(args, "out", "theorem1-gap")
     qmc = {"qmc_points": 2**11, "replicates": 4}
+    # a limit the decomposition certifies is replaced by its exact fixed point, so in d >= 2 Lloyd
+    # need only get within 1e-6 radii of it (QMC noise moves the limit by ~1e-2 radii anyway)
+    lloyd_tol = float(_option(args, "lloyd_tol", 1e-6))
+    json_path = _option(args, "progress_json", None)
     rows = []
     started = time.perf_counter()
     # the quick grid keeps d >= 2 to k <= 3: a QMC Lloyd step costs k² cell integrals per node
@@ -712,15 +748,23 @@ def theorem1_gap(args=None) -> dict:
     total = len(pairs)
     for count, (d, k) in enumerate(pairs, 1):
         per_eta = []
+        row_started = time.perf_counter()
         for eta in sorted(etas, reverse=True):
             mixture = BallMixture.with_separation(k, d, eta, seed=seed)
-            minima = _certified_minima(mixture, starts, seed, qmc)
-            certified = [(c, m) for c, kind, m in minima if kind in ("strict", "non-strict")]
-            kinds = {}
-            for _, kind, _ in minima:
+            minima = _certified_minima(mixture, starts, seed, qmc, lloyd_tol=lloyd_tol)
+            certified = [(c, m) for c, kind, m, _ in minima if kind in ("strict", "non-strict")]
+            kinds, hows = {}, {}
+            for _, kind, _, how in minima:
                 kinds[kind] = kinds.get(kind, 0) + 1
+                hows[how] = hows.get(how, 0) + 1
             holds = {eps: all(has_structure(mixture, c, m, eps)[0] for c, m in certified) for eps in epsilons}
-            per_eta.append({"eta_min": eta, "kinds": kinds, "certified": len(certified), "holds": holds})
+            per_eta.append(
+                {"eta_min": eta, "kinds": kinds, "certificates": hows, "certified": len(certified), "holds": holds}
+            )
+        counts = {}
+        for row in per_eta:
+            for kind, n in row["kinds"].items():
+                counts[kind] = counts.get(kind, 0) + n
         thresholds = {}
         for eps in epsilons:
             thr = None
@@ -737,12 +781,18 @@ def theorem1_gap(args=None) -> dict:
                 "spread": spread,
                 "empirical_threshold": {str(e): t for e, t in thresholds.items()},
                 "theorem_threshold": theorem1_threshold(k, spread),
+                "kinds": counts,
+                "seconds": time.perf_counter() - row_started,
                 "per_eta": [dict(r, holds={str(e): h for e, h in r["holds"].items()}) for r in per_eta],
             }
         )
+        if json_path:  # a long grid keeps every finished row
+            with open(json_path, "w") as fh:
+                json.dump({"rows": rows, "seconds": time.perf_counter() - started}, fh, indent=1)
         print(
             f"theorem1-gap: [{count}/{total}] k={k} d={d}: empirical η_min "
-            f"{thresholds[0.1]} (ε=0.1), {thresholds[0.25]} (ε=0.25); theorem {rows[-1]['theorem_threshold']:.3g}"
+            f"{thresholds[0.1]} (ε=0.1), {thresholds[0.25]} (ε=0.25); theorem {rows[-1]['theorem_threshold']:.3g}; "
+            f"limits {counts}"
             f"  ({time.perf_counter() - started:.0f} s)",
             file=sys.stderr,
             flush=True,

@@ -233,3 +233,65 @@ def test_whole_ball_certificate_in_ten_dimensions_matches_a_sample_optimum():
     cut = start.copy()
     cut[1] = m.centers[2] + 0.1
     assert pop.whole_ball_certificate(m, cut) is None
+
+
+def test_exclusion_margin_is_sound_and_beats_the_pairwise_bisector_test():
+    # two centers share ball 0 at ±a·e2, a third sits at the neighbour's center 2.1 radii away:
+    # no single bisector keeps ball 0 off the third cell, but their combination does
+    a = 4 / (3 * math.pi)
+    beta = np.array([[0.0, a], [0.0, -a], [2.1, 0.0]])
+    # distance from the disk to the bisector of β_2 and β_j, on β_j's side: n·mid − r
+    pairwise = max(
+        float((beta[2] - beta[j]) @ (beta[2] + beta[j]) / 2) / np.linalg.norm(beta[2] - beta[j]) - 1.0 for j in (0, 1)
+    )
+    assert pairwise < 0
+    margin = pop._exclusion_margin(beta, 2, np.zeros(2), 1.0)
+    assert margin > 0
+    # soundness: no point of the disk is nearer the third center (dense polar grid, margin-deep)
+    rho, phi = np.meshgrid(np.linspace(0, 1, 400), np.linspace(0, 2 * math.pi, 800))
+    x = np.stack([(rho * np.cos(phi)).ravel(), (rho * np.sin(phi)).ravel()], axis=1)
+    D = ((x[:, None] - beta[None]) ** 2).sum(axis=2)
+    assert not np.any(D.argmin(axis=1) == 2)
+    # and a center that does reach the disk is not excluded
+    assert pop._exclusion_margin(np.array([[0.0, a], [0.0, -a], [1.5, 0.0]]), 2, np.zeros(2), 1.0) < 0
+
+
+def test_ball_decomposition_figure1_panels():
+    from harness import reproductions_theory as rt
+    from harness import within_ball as wb
+
+    mixture, panels = rt._figure1_panels(10.0)
+    truth = pop.ball_decomposition_certificate(mixture, panels["a"][1])
+    assert truth.kind == "strict" and truth.exact
+    np.testing.assert_allclose(truth.centers, mixture.centers, atol=1e-15)
+    b = pop.ball_decomposition_certificate(mixture, panels["b"][1])
+    assert b.kind == "non-strict" and b.exact  # two centers share a disk: strict modulo its rotation
+    shared = next(s for s, g in enumerate(b.groups) if len(g) == 2)
+    pair = b.centers[list(b.groups[shared])] - mixture.centers[shared]
+    np.testing.assert_allclose(np.linalg.norm(pair, axis=1), wb.half_ball_centroid(2), rtol=1e-14)
+    np.testing.assert_allclose(pair[0], -pair[1], atol=1e-15)
+    assert np.isclose(b.masses.sum(), 1.0)
+    # the exact fixed point is a fixed point of the (QMC) Lloyd map up to its noise
+    moved = pop.lloyd_map(mixture, b.centers, qmc_points=2**12)
+    assert np.max(np.linalg.norm(moved - b.centers, axis=1)) < 0.02
+    # c and d put a cell across two balls: not decomposable
+    assert pop.ball_decomposition_certificate(mixture, panels["c"][1]) is None
+    assert pop.ball_decomposition_certificate(mixture, panels["d"][1]) is None
+
+
+def test_ball_decomposition_agrees_with_the_exact_1d_verdict():
+    # two centers share the first of three balls, one owns the other two: exact 1-D comparison
+    mixture = BallMixture([[-6.0], [0.0], [3.0]], 1.0)
+    start = np.array([[-6.4], [-5.6], [1.4]])
+    dec = pop.ball_decomposition_certificate(mixture, start)
+    assert dec is not None and dec.kind == "strict" and dec.exact
+    limit = pop.population_lloyd(mixture, start).centers
+    np.testing.assert_allclose(np.sort(dec.centers[:, 0]), np.sort(limit[:, 0]), atol=1e-12)
+    assert pop.is_local_minimum(mixture, limit).kind == "strict"
+    np.testing.assert_allclose(dec.masses, pop.cell_integrals(mixture, dec.centers).cell_masses, atol=1e-15)
+
+
+def test_ball_decomposition_rejects_a_cell_across_two_balls():
+    mixture = BallMixture([[-3.0, 0.0], [0.0, 0.0], [3.0, 0.0]], 1.0)
+    straddle = np.array([[-3.0, 0.0], [-1.0, 0.0], [1.0, 0.0]])  # center 1's bisector cuts two balls
+    assert pop.ball_decomposition_certificate(mixture, straddle) is None

@@ -124,3 +124,27 @@ def test_theorem1_gap_runs_on_a_tiny_grid():
     (row,) = out["ours"]["rows"]
     assert row["empirical_threshold"]["0.1"] == 3.0
     assert row["theorem_threshold"] == pytest.approx(100 * 9 * 16)
+
+
+def test_two_dimensional_limits_are_certified_by_the_ball_decomposition():
+    from harness import within_ball
+
+    mixture = BallMixture.with_separation(3, 2, 4.0, seed=0)
+    minima = rt._certified_minima(mixture, 4, 0, {"qmc_points": 2**10, "replicates": 4}, lloyd_tol=1e-6)
+    assert all(how == "decomposition (exact)" for _, _, _, how in minima)
+    kinds = sorted(kind for _, kind, _, _ in minima)
+    assert kinds == ["non-strict", "strict"]  # the truth, and two-fit-one + one-fit-two
+    c, _, masses, _ = next(m for m in minima if m[1] == "non-strict")
+    a = within_ball.half_ball_centroid(2)
+    D = np.linalg.norm(c[:, None] - mixture.centers[None], axis=2)
+    assert np.sum(np.isclose(D.min(axis=1), a, rtol=1e-12)) == 2  # the pair at the half-disk centroids
+    # so the structure's tolerance ε·Δmin = ε·4 admits the pair for ε = 0.25 (1 > a) but not 0.1 (0.4 < a)
+    assert rt.has_structure(mixture, c, masses, 0.25)[0]
+    assert not rt.has_structure(mixture, c, masses, 0.1)[0]
+
+
+def test_theorem1_gap_rows_count_the_verdicts():
+    out = rt.theorem1_gap(SimpleNamespace(ks=(3,), dims=(2,), etas=(4.0,), repeats=4, out=""))
+    (row,) = out["ours"]["rows"]
+    assert row["kinds"] == {"strict": 1, "non-strict": 1}
+    assert row["per_eta"][0]["certificates"] == {"decomposition (exact)": 2}
