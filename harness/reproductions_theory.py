@@ -697,6 +697,8 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
                 key = _decomposition_key(dec)
                 if not any(key == f[0] for f in found):
                     how = "decomposition (exact)" if dec.exact else "decomposition (RQMC within one ball)"
+                    if dec.touching:
+                        how += ", a ball touching a cell"
                     found.append((key, dec.centers, dec.kind, dec.masses, how))
                 continue
         key = np.sort(np.round(c / mixture.radius, 3).view(f"V{8 * d}").ravel())
@@ -758,8 +760,21 @@ def theorem1_gap(args=None) -> dict:
                 kinds[kind] = kinds.get(kind, 0) + 1
                 hows[how] = hows.get(how, 0) + 1
             holds = {eps: all(has_structure(mixture, c, m, eps)[0] for c, m in certified) for eps in epsilons}
+            # limits that are not certified minima, with their centers (to look at them again)
+            others = [
+                {"kind": kind, "how": how, "centers": np.round(c, 6).tolist()}
+                for c, kind, _, how in minima
+                if kind not in ("strict", "non-strict")
+            ]
             per_eta.append(
-                {"eta_min": eta, "kinds": kinds, "certificates": hows, "certified": len(certified), "holds": holds}
+                {
+                    "eta_min": eta,
+                    "kinds": kinds,
+                    "certificates": hows,
+                    "certified": len(certified),
+                    "holds": holds,
+                    "not_minima": others,
+                }
             )
         counts = {}
         for row in per_eta:

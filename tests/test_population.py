@@ -295,3 +295,21 @@ def test_ball_decomposition_rejects_a_cell_across_two_balls():
     mixture = BallMixture([[-3.0, 0.0], [0.0, 0.0], [3.0, 0.0]], 1.0)
     straddle = np.array([[-3.0, 0.0], [-1.0, 0.0], [1.0, 0.0]])  # center 1's bisector cuts two balls
     assert pop.ball_decomposition_certificate(mixture, straddle) is None
+
+
+def test_ball_decomposition_allows_a_tangent_cell_only_between_rigid_centers():
+    # the k = 4 lattice at η_min = 4: the bisector of the one-fit-two center (between balls 0 and 3)
+    # and ball 2's center is tangent to ball 0, while balls 1's pair rotates freely
+    mixture = BallMixture.with_separation(4, 2, 4.0, seed=0)
+    T = mixture.centers
+    u = np.array([0.6, 0.8])
+    c = np.array([T[1] + 0.4 * u, (T[0] + T[3]) / 2, T[2], T[1] - 0.4 * u])
+    dec = pop.ball_decomposition_certificate(mixture, c)
+    assert dec.kind == "non-strict" and dec.touching == ((2, 0),)
+    # a center that owns nothing and touches a ball could take a cap for free: not certified, and
+    # is_local_minimum finds the descent
+    two = BallMixture([[0.0, 0.0], [10.0, 0.0]], 1.0)
+    free = np.array([[0.0, 0.0], [10.0, 0.0], [2.0, 0.0]])
+    assert pop.ball_decomposition_certificate(two, free) is None
+    assert pop.is_local_minimum(two, free).kind == "saddle"
+    assert pop.ball_decomposition_certificate(two, free + [[0, 0], [0, 0], [0.1, 0]]).kind == "non-strict"
