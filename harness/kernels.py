@@ -7,6 +7,7 @@ validation happens once, in :mod:`harness.api`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numba
@@ -179,6 +180,161 @@ def _nearest_two_rows(X, rows, m, centers_t, best_j, best, second, tile_t, tile_
             best_j[lo + p] = tile_j[p]
 
 
+#: Points per matrix product in :func:`_nearest_two_rows_gemm`: the (centers × points) block of dot
+#: products stays in L2 (64 × 256 float64 = 128 KiB).  Measured on a 2-core AMD EPYC, one thread:
+#: OpenBLAS's dgemm at (16 × 256)·(64 × 16) ran at 18-22 G multiply-adds/s, 2.5× the exact tile.
+GEMM_ROWS = 256
+
+#: Below this n·k·d an assignment uses the exact tile alone: the products would save little, and
+#: entering the BLAS thread limit (:func:`single_threaded_blas`) costs about a millisecond.
+GEMM_MIN_WORK = 2**21
+
+#: 1.02·u: the constant of the screening error e in :func:`_nearest_two_rows_gemm` (1.02 covers
+#: γ's denominator and the roundings of the norms, of R and of e itself, each a few u relatively).
+GEMM_ERROR_FACTOR = 1.02 * UNIT_ROUNDOFF
+
+
+@numba.njit(**NUMBA_FLAGS)
+def _nearest_two_rows_gemm(
+    X, rows, m, origin, cg_rows, cg_norm2, cg_max_norm, members_g, centers, centers_t_g,
+    best_j, best, second, xt_buf, dot_buf, xnorm, sel, sel_j, fb_rows, fb_pos, fb_j, fb_best, fb_second,
+    tile_t, tile_acc,
+):  # pragma: no cover - jitted  # fmt: skip
+    """:func:`_nearest_two_rows`'s result, screened with a matrix product.
+
+    For the rows ``rows[:m]`` of ``X`` and the centers of one group (``cg_rows : (kg, d)`` their
+    coordinates minus ``origin``, ``cg_norm2`` their squared norms, ``cg_max_norm`` the largest
+    norm, ``members_g`` their indices in ``centers``): ``best_j[:m]`` the nearest center's index
+    in the group, ``best[:m]`` its squared distance computed exactly as :func:`_sqdist_to` does
+    (plain Lloyd's value, bit for bit), ``second[:m]`` a lower bound of the true second-smallest
+    squared distance.
+
+    Screening (the expansion ‖x′‖² − 2⟨x′, c′⟩ + ‖c′‖² on shifted coordinates x′ = fl(x − o),
+    c′ = fl(c − o), so that data far from the origin does not cancel): with v_j = fl(‖c′_j‖² −
+    2⟨x′, c′_j⟩) from BLAS (any summation order, FMA or not: Higham, eq. (3.5)), and R = ‖x′‖ +
+    max_j ‖c′_j‖,
+
+    - the shift changes each squared distance by at most 2.01u·R² (each coordinate is rounded once),
+      and v_j + ‖x′‖² differs from ‖x′ − c′_j‖² by at most γ_{d+1}·R²; so the true D_j =
+      ‖x − c_j‖² is within e = 1.02(d + 8)u·R² of v_j + ‖x′‖² (u = 2^-53, γ_m = mu/(1 − mu));
+    - plain Lloyd's computed D̂_j is within γ_{d+2}·D_j ≤ e of D_j.
+
+    So if the smallest v (at q) is below every other v_j by more than 4e, D̂_q < D̂_j for every
+    j ≠ q: q is plain Lloyd's label, found without a single exact difference but the one to q.
+    The second-smallest true distance is then ≥ (second-smallest v) + fl(‖x′‖²) − 2e (the second e
+    covers the rounding of ‖x′‖²).  Rows that fail the test (near-ties, or data whose spread is
+    tiny against its distance from ``origin``) are recomputed exactly by :func:`_nearest_two_rows`;
+    their number is returned.
+    """
+    d = X.shape[1]
+    kg = cg_rows.shape[0]
+    sb, ss = sel[0], sel[1]
+    n_fb = 0
+    for lo in range(0, m, GEMM_ROWS):
+        count = min(GEMM_ROWS, m - lo)
+        xt = xt_buf[: d * count].reshape((d, count))
+        for p in range(count):
+            i = rows[lo + p]
+            s = 0.0
+            for t in range(d):
+                v = np.float64(X[i, t]) - origin[t]
+                xt[t, p] = v
+                s += v * v
+            xnorm[p] = s
+        dots = dot_buf[: kg * count].reshape((kg, count))
+        np.dot(cg_rows, xt, dots)
+        for p in range(count):
+            sb[p] = np.inf
+            ss[p] = np.inf
+            sel_j[p] = 0
+        # branch-free selects across points, four centers per pass in index order (as in
+        # _nearest_two_rows: a loop over centers inside would stop vectorisation)
+        j = 0
+        while j + 4 <= kg:
+            c0, c1, c2, c3 = cg_norm2[j], cg_norm2[j + 1], cg_norm2[j + 2], cg_norm2[j + 3]
+            d0, d1, d2, d3 = dots[j], dots[j + 1], dots[j + 2], dots[j + 3]
+            for p in range(count):
+                b = sb[p]
+                s2 = ss[p]
+                q = sel_j[p]
+                v = c0 - 2.0 * d0[p]
+                s2 = min(s2, max(b, v))
+                q = j if v < b else q
+                b = min(b, v)
+                v = c1 - 2.0 * d1[p]
+                s2 = min(s2, max(b, v))
+                q = j + 1 if v < b else q
+                b = min(b, v)
+                v = c2 - 2.0 * d2[p]
+                s2 = min(s2, max(b, v))
+                q = j + 2 if v < b else q
+                b = min(b, v)
+                v = c3 - 2.0 * d3[p]
+                s2 = min(s2, max(b, v))
+                q = j + 3 if v < b else q
+                b = min(b, v)
+                sb[p] = b
+                ss[p] = s2
+                sel_j[p] = q
+            j += 4
+        while j < kg:
+            c0 = cg_norm2[j]
+            d0 = dots[j]
+            for p in range(count):
+                b = sb[p]
+                v = c0 - 2.0 * d0[p]
+                ss[p] = min(ss[p], max(b, v))
+                sel_j[p] = j if v < b else sel_j[p]
+                sb[p] = min(b, v)
+            j += 1
+        for p in range(count):
+            r = math.sqrt(xnorm[p]) + cg_max_norm
+            e = GEMM_ERROR_FACTOR * (d + 8) * r * r
+            i = rows[lo + p]
+            if ss[p] - sb[p] > 4.0 * e:
+                q = sel_j[p]
+                best_j[lo + p] = q
+                best[lo + p] = _sqdist_to(X, i, centers, members_g[q])
+                second[lo + p] = max(0.0, ss[p] + xnorm[p] - 2.0 * e)
+            else:
+                fb_rows[n_fb] = i
+                fb_pos[n_fb] = lo + p
+                n_fb += 1
+    if n_fb > 0:
+        _nearest_two_rows(X, fb_rows, n_fb, centers_t_g, fb_j, fb_best, fb_second, tile_t, tile_acc)
+        for f in range(n_fb):
+            p = fb_pos[f]
+            best_j[p] = fb_j[f]
+            best[p] = fb_best[f]
+            second[p] = fb_second[f]
+    return n_fb
+
+
+@numba.njit(**NUMBA_FLAGS)
+def _shifted_centers(centers, members, group_start, origin, cg_rows, cg_norm2, cg_max_norm):  # pragma: no cover
+    """Centers in group order minus ``origin`` (the centers' mean), their squared norms and the
+    largest norm per group, for :func:`_nearest_two_rows_gemm`."""
+    k, d = centers.shape
+    origin[:] = 0.0
+    for j in range(k):
+        for t in range(d):
+            origin[t] += np.float64(centers[j, t])
+    for t in range(d):
+        origin[t] /= k
+    for p in range(k):
+        s = 0.0
+        for t in range(d):
+            v = np.float64(centers[members[p], t]) - origin[t]
+            cg_rows[p, t] = v
+            s += v * v
+        cg_norm2[p] = s
+    for g in range(group_start.shape[0] - 1):
+        top = 0.0
+        for p in range(group_start[g], group_start[g + 1]):
+            top = max(top, math.sqrt(cg_norm2[p]))
+        cg_max_norm[g] = top
+
+
 @numba.njit(**NUMBA_FLAGS)
 def _accumulate_block(X, labels, lo, hi, sums, counts):  # pragma: no cover - jitted
     """Float64 sums and counts of the rows ``lo:hi`` per cluster, rows in order (one update block)."""
@@ -263,6 +419,11 @@ def _assign_grouped(
     block_sums,
     block_counts,
     block_stats,
+    use_gemm,
+    origin,
+    cg_rows,
+    cg_norm2,
+    cg_max_norm,
 ):  # pragma: no cover - jitted
     """One exact assignment step with Yinyang's group bounds (Ding et al. 2015), rounding slack
     included; with one group it is Hamerly's algorithm (Hamerly 2010).
@@ -286,6 +447,11 @@ def _assign_grouped(
     Lloyd's label (the slacks are derived in :func:`_lloyd`).  With ``upper`` set to infinity and
     ``glower`` to minus infinity every group is searched: the first, full assignment.
 
+    With ``use_gemm`` a group's search is screened by a matrix product
+    (:func:`_nearest_two_rows_gemm`; ``origin``, ``cg_rows``, ``cg_norm2``, ``cg_max_norm`` from
+    :func:`_shifted_centers`): the same labels and the same distance to the label, and a lower
+    bound of the second distance instead of its computed value, which only makes the bounds safer.
+
     ``block_stats[b]`` receives (labels changed, point-center distances computed) in block b of
     ``block_rows`` rows, and ``block_sums[b]``, ``block_counts[b]`` its sums for the next update
     (fused, see :func:`_assign_full`).
@@ -297,6 +463,9 @@ def _assign_grouped(
         g = group_of[j]
         drift[g] = max(drift[g], moved[j])
     n_blocks = block_stats.shape[0]
+    max_group = 0
+    for g in range(n_groups):
+        max_group = max(max_group, group_start[g + 1] - group_start[g])
     # a whole block's searching points at once, so that each group's tiles are full
     chunk = min(block_rows, n)
     for b in numba.prange(n_blocks):
@@ -310,6 +479,17 @@ def _assign_grouped(
         g_second = np.empty(chunk, dtype=np.float64)
         tile_t = np.empty((d, POINT_TILE), dtype=np.float64)
         tile_acc = np.empty((6, POINT_TILE), dtype=np.float64)
+        gemm_rows = GEMM_ROWS if use_gemm else 1
+        xt_buf = np.empty(d * gemm_rows, dtype=np.float64)
+        dot_buf = np.empty(max_group * gemm_rows, dtype=np.float64)
+        xnorm = np.empty(gemm_rows, dtype=np.float64)
+        sel = np.empty((2, gemm_rows), dtype=np.float64)
+        sel_j = np.empty(gemm_rows, dtype=np.int64)
+        fb_rows = np.empty(chunk if use_gemm else 1, dtype=np.int64)
+        fb_pos = np.empty_like(fb_rows)
+        fb_j = np.empty_like(fb_rows)
+        fb_best = np.empty(fb_rows.shape[0], dtype=np.float64)
+        fb_second = np.empty_like(fb_best)
         changed = 0
         computed = 0
         block_end = min(n, (b + 1) * block_rows)
@@ -354,7 +534,16 @@ def _assign_grouped(
                 if mg == 0:
                     continue
                 lo, hi = group_start[g], group_start[g + 1]
-                _nearest_two_rows(X, group_rows, mg, centers_g[:, lo:hi], g_best_j, g_best, g_second, tile_t, tile_acc)
+                if use_gemm:
+                    _nearest_two_rows_gemm(
+                        X, group_rows, mg, origin, cg_rows[lo:hi], cg_norm2[lo:hi], cg_max_norm[g], members[lo:hi],
+                        centers, centers_g[:, lo:hi], g_best_j, g_best, g_second, xt_buf, dot_buf, xnorm, sel, sel_j,
+                        fb_rows, fb_pos, fb_j, fb_best, fb_second, tile_t, tile_acc,
+                    )  # fmt: skip
+                else:
+                    _nearest_two_rows(
+                        X, group_rows, mg, centers_g[:, lo:hi], g_best_j, g_best, g_second, tile_t, tile_acc
+                    )
                 computed += mg * (hi - lo)
                 for q in range(mg):
                     p = group_pos[q]
@@ -480,7 +669,7 @@ def _centers_grouped(centers, members, centers_g):  # pragma: no cover - jitted
 
 @numba.njit(**NUMBA_FLAGS)
 def _lloyd(
-    X, centers, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out_centers
+    X, centers, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out_centers, use_gemm
 ):  # pragma: no cover - jitted
     """Lloyd's iteration from ``centers`` to an exact fixed point (Lemma 2) or ``max_iter`` updates.
 
@@ -502,7 +691,8 @@ def _lloyd(
     kept, or a group left unsearched, only when û(1 + ε) < l̂_g - 4εR or (to keep a label)
     û(1 + ε) < ½ŝ(1 - ε) with ε = (2d + 16 + 2m)u ≥ ε_m + 1.01γ, which implies that inequality
     for the true distances.  Only near-ties within this margin (relative ~1e-14) are searched,
-    and searched distances use plain Lloyd's arithmetic.
+    and searched distances use plain Lloyd's arithmetic.  With ``use_gemm`` the searches are
+    screened by matrix products (:func:`_nearest_two_rows_gemm`), with the same labels.
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -521,13 +711,20 @@ def _lloyd(
     centers_g = np.empty((d, k), dtype=np.float64)
     current = np.empty((k, d), dtype=out_centers.dtype)
     current[:, :] = centers
+    origin = np.empty(d, dtype=np.float64)
+    cg_rows = np.empty((k, d), dtype=np.float64)
+    cg_norm2 = np.empty(k, dtype=np.float64)
+    cg_max_norm = np.empty(n_groups, dtype=np.float64)
     diameter = _bounding_diameter(X, current)
     _centers_grouped(current, members, centers_g)
+    if use_gemm:
+        _shifted_centers(current, members, group_start, origin, cg_rows, cg_norm2, cg_max_norm)
     labels[:] = 0
     # the first assignment: infinite bounds, every group searched
     _assign_grouped(
         X, current, centers_g, group_of, members, group_start, moved, half_gap, labels, upper, glower,
-        0.0, 0.0, block_rows, block_sums, block_counts, block_stats,
+        0.0, 0.0, block_rows, block_sums, block_counts, block_stats, use_gemm, origin, cg_rows, cg_norm2,
+        cg_max_norm,
     )  # fmt: skip
     n_distances = block_stats[:, 1].sum()
     n_iter = 0
@@ -541,9 +738,12 @@ def _lloyd(
         n_iter += 1
         slack = (2.0 * d + 16.0 + 2.0 * n_iter) * UNIT_ROUNDOFF
         _half_gaps(current, centers_t, 1.0 - slack, half_gap, scratch_k)
+        if use_gemm:
+            _shifted_centers(current, members, group_start, origin, cg_rows, cg_norm2, cg_max_norm)
         _assign_grouped(
             X, current, centers_g, group_of, members, group_start, moved, half_gap, labels, upper, glower,
-            slack, 4.0 * slack * diameter, block_rows, block_sums, block_counts, block_stats,
+            slack, 4.0 * slack * diameter, block_rows, block_sums, block_counts, block_stats, use_gemm, origin,
+            cg_rows, cg_norm2, cg_max_norm,
         )  # fmt: skip
         n_distances += block_stats[:, 1].sum()
         if block_stats[:, 0].sum() == 0:
@@ -554,8 +754,12 @@ def _lloyd(
     return n_iter, converged, n_distances
 
 
-#: Centers per group of Yinyang's bounds (Ding et al. 2015 use k/10 groups; k/20 was faster here).
+#: Centers per group of Yinyang's bounds (Ding et al. 2015 use k/10 groups; k/20 was faster here
+#: with exact tiles).  With matrix-product screening a group is one product, which is efficient
+#: only for many centers: at (10⁵, 64, 256), one thread, 4 groups took 0.83 s, 12 groups 1.12 s
+#: and 1 group 1.09 s.
 CENTERS_PER_GROUP = 20
+CENTERS_PER_GROUP_GEMM = 64
 
 #: Below this d·k, one group (Hamerly's bounds): a distance costs so little that the per-group
 #: bookkeeping (t bounds per point read and written every iteration) costs more than it saves.
@@ -564,11 +768,12 @@ CENTERS_PER_GROUP = 20
 GROUPS_MIN_DK = 4096
 
 
-def center_groups(centers, n_groups=None):
+def center_groups(centers, n_groups=None, *, use_gemm=False):
     """Groups of centers for Yinyang's bounds: ``group_of : (k,) int64`` in 0..t-1, every group
     non-empty.
 
-    ``n_groups`` defaults to ⌊k / CENTERS_PER_GROUP⌋ when d·k ≥ ``GROUPS_MIN_DK``, else 1 (one
+    ``n_groups`` defaults to ⌊k / CENTERS_PER_GROUP⌋ (``CENTERS_PER_GROUP_GEMM`` when the searches
+    are screened by matrix products, ``use_gemm``) when d·k ≥ ``GROUPS_MIN_DK``, else 1 (one
     group is Hamerly's algorithm).  As in Ding et al. (2015), the groups are a few Lloyd steps on the centers
     themselves, from evenly spaced centers, so nearby centers share a group; the result is
     deterministic.  Any grouping gives the same labels -- only the work saved depends on it.
@@ -576,7 +781,8 @@ def center_groups(centers, n_groups=None):
     C = np.asarray(centers, dtype=np.float64)
     k, d = C.shape
     if n_groups is None:
-        t = k // CENTERS_PER_GROUP if d * k >= GROUPS_MIN_DK else 1
+        per_group = CENTERS_PER_GROUP_GEMM if use_gemm else CENTERS_PER_GROUP
+        t = k // per_group if d * k >= GROUPS_MIN_DK else 1
     else:
         t = int(n_groups)
     t = min(max(t, 1), k)
@@ -762,6 +968,41 @@ def update_centers(X, labels, centers, block_rows=UPDATE_BLOCK_ROWS):
     return new_centers, counts
 
 
+def nearest_two(X, centers, *, screened):
+    """Nearest center, its squared distance and the second-smallest one, for every row of ``X``:
+    by the exact tile (:func:`_nearest_two_rows`) or, with ``screened``, by matrix-product
+    screening (:func:`_nearest_two_rows_gemm`, whose third output is a lower bound).  Returns
+    ``(best_j, best, second, n_exact)`` with ``n_exact`` the rows the screening left to the exact
+    tile (``n`` without screening).  For tests and diagnostics: :func:`lloyd` calls the kernels."""
+    n, d = X.shape
+    k = centers.shape[0]
+    rows = np.arange(n, dtype=np.int64)
+    best_j = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float64)
+    second = np.empty(n, dtype=np.float64)
+    centers_t = np.empty((d, k), dtype=np.float64)
+    _centers_by_coordinate(centers, centers_t)
+    tile_t = np.empty((d, POINT_TILE), dtype=np.float64)
+    tile_acc = np.empty((6, POINT_TILE), dtype=np.float64)
+    if not screened:
+        _nearest_two_rows(X, rows, n, centers_t, best_j, best, second, tile_t, tile_acc)
+        return best_j, best, second, n
+    members = np.arange(k, dtype=np.int64)
+    origin = np.empty(d, dtype=np.float64)
+    cg_rows = np.empty((k, d), dtype=np.float64)
+    cg_norm2 = np.empty(k, dtype=np.float64)
+    cg_max_norm = np.empty(1, dtype=np.float64)
+    _shifted_centers(centers, members, np.array([0, k], dtype=np.int64), origin, cg_rows, cg_norm2, cg_max_norm)
+    fb = [np.empty(n, dtype=np.int64) for _ in range(3)] + [np.empty(n, dtype=np.float64) for _ in range(2)]
+    with single_threaded_blas():
+        n_exact = _nearest_two_rows_gemm(
+            X, rows, n, origin, cg_rows, cg_norm2, cg_max_norm[0], members, centers, centers_t,
+            best_j, best, second, np.empty(d * GEMM_ROWS), np.empty(k * GEMM_ROWS), np.empty(GEMM_ROWS),
+            np.empty((2, GEMM_ROWS)), np.empty(GEMM_ROWS, dtype=np.int64), *fb, tile_t, tile_acc,
+        )  # fmt: skip
+    return best_j, best, second, int(n_exact)
+
+
 def objective(X, centers):
     """The k-means objective G_n of eq. (1): sum over points of the squared distance to the nearest
     center, accumulated in float64."""
@@ -769,14 +1010,35 @@ def objective(X, centers):
     return float(np.sum(min_sqdist))
 
 
-def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_groups=None):
+def single_threaded_blas():
+    """A context in which BLAS runs on one thread (each numba thread calls its own dgemm: a
+    multi-threaded BLAS inside numba's parallel region would oversubscribe the cores and spin)."""
+    try:
+        import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls scipy's BLAS: load it first)
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def use_gemm_screening(n, d, k, use_gemm=None):
+    """Whether an assignment of n points to k centers in d dimensions is screened by matrix
+    products (:func:`_nearest_two_rows_gemm`): from n·k·d ≥ ``GEMM_MIN_WORK`` unless
+    ``use_gemm`` says otherwise.  Either way the labels are plain Lloyd's."""
+    if use_gemm is None:
+        return n * k * d >= GEMM_MIN_WORK
+    return bool(use_gemm)
+
+
+def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_groups=None, use_gemm=None):
     """Run Lloyd's algorithm from ``centers``; see :func:`_lloyd`.
 
     Returns ``(centers, labels, min_sqdist, n_iter, converged)``.  If ``stats`` is a dict it receives
     ``distances`` (point-center distances computed; the rest were settled by the bounds) and
     ``full_assignments`` (the same in units of k: plain Lloyd's count would be ``n·(n_iter + 1)``).
     ``n_groups`` overrides the number of center groups of the bounds
-    (:func:`center_groups`); it changes the work, never the result.
+    (:func:`center_groups`) and ``use_gemm`` the screening by matrix products
+    (:func:`use_gemm_screening`); they change the work, never the result.
     """
     n = X.shape[0]
     k, d = centers.shape
@@ -784,12 +1046,14 @@ def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_g
     min_sqdist = np.empty(n, dtype=np.float64)
     out = np.empty((k, d), dtype=X.dtype)
     start = np.ascontiguousarray(centers, dtype=X.dtype)
-    group_of = center_groups(start, n_groups)
+    gemm = use_gemm_screening(n, d, k, use_gemm)
+    group_of = center_groups(start, n_groups, use_gemm=gemm)
     members = np.argsort(group_of, kind="stable").astype(np.int64)  # index order within a group
     group_start = np.concatenate([[0], np.cumsum(np.bincount(group_of))]).astype(np.int64)
-    n_iter, converged, n_distances = _lloyd(
-        X, start, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out
-    )
+    with single_threaded_blas() if gemm else contextlib.nullcontext():
+        n_iter, converged, n_distances = _lloyd(
+            X, start, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out, gemm
+        )
     if stats is not None:
         stats["distances"] = int(n_distances)
         stats["full_assignments"] = float(n_distances) / k

@@ -71,15 +71,17 @@ def overlapping_data(draw):
     steps=st.integers(1, 8),
     block_rows=st.sampled_from([7, UPDATE_BLOCK_ROWS]),
     n_groups=st.one_of(st.none(), st.integers(1, 24)),
+    use_gemm=st.booleans(),
 )
-def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups):
-    """Any number of center groups (one: Hamerly's bounds; k: one bound per center, as Elkan's)."""
+def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups, use_gemm):
+    """Any number of center groups (one: Hamerly's bounds; k: one bound per center, as Elkan's),
+    searches screened by matrix products or not."""
     X, init = case
     plain = plain_lloyd_steps(X, init, steps, block_rows)
     for m in range(1, steps + 1):
         stats = {}
         out, labels, min_sqdist, n_iter, converged = kernels.lloyd(
-            X, init, m, block_rows, stats=stats, n_groups=n_groups
+            X, init, m, block_rows, stats=stats, n_groups=n_groups, use_gemm=use_gemm
         )
         expected_centers, expected_labels = plain[n_iter]
         # the same centers and labels as plain Lloyd after n_iter updates, bit for bit
@@ -182,14 +184,31 @@ def test_kmeans_plusplus_independent_of_thread_count():
     k=st.integers(2, 12),
     n_groups=st.integers(1, 12),
     steps=st.integers(1, 6),
+    use_gemm=st.booleans(),
 )
-def test_ties_across_groups_go_to_the_lowest_index_as_in_plain_lloyd(seed, k, n_groups, steps):
+def test_ties_across_groups_go_to_the_lowest_index_as_in_plain_lloyd(seed, k, n_groups, steps, use_gemm):
     """Lattice data with exact ties and duplicated initial centers, split over groups in any order:
-    the grouped search must pick the lowest index among equal distances, as plain Lloyd does."""
+    the grouped search must pick the lowest index among equal distances, as plain Lloyd does (with
+    matrix-product screening, every exact tie falls back to the exact tile)."""
     rng = np.random.default_rng(seed)
     X = rng.integers(-3, 4, (60, 2)).astype(np.float64)
     init = X[rng.integers(0, 60, k)].copy()  # duplicates likely
     plain = plain_lloyd_steps(X, init, steps)
-    out, labels, _, n_iter, _ = kernels.lloyd(X, init, steps, n_groups=min(n_groups, k))
+    out, labels, _, n_iter, _ = kernels.lloyd(X, init, steps, n_groups=min(n_groups, k), use_gemm=use_gemm)
     np.testing.assert_array_equal(out, plain[n_iter][0])
     np.testing.assert_array_equal(labels, plain[n_iter][1])
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e8])
+def test_gemm_screening_at_benchmark_size_equals_plain_lloyd(offset):
+    """Above ``GEMM_MIN_WORK`` (the default path of the benchmarks), also far from the origin where
+    the expansion ‖x‖² − 2⟨x, c⟩ + ‖c‖² would cancel without the shift: bit for bit plain Lloyd."""
+    mixture = GaussianMixture.with_separation(40, 6, 1.0, seed=11, offset=offset)
+    X, _ = mixture.sample(12_000, seed=12)
+    init = X[np.random.default_rng(1).choice(X.shape[0], 40, replace=False)].copy()
+    assert kernels.use_gemm_screening(*X.shape, 40)
+    plain = plain_lloyd_steps(X, init, 6)
+    out, labels, min_sqdist, n_iter, _ = kernels.lloyd(X, init, 6)
+    np.testing.assert_array_equal(out, plain[n_iter][0])
+    np.testing.assert_array_equal(labels, plain[n_iter][1])
+    np.testing.assert_array_equal(min_sqdist, kernels.assign_labels(X, out)[1])

@@ -176,6 +176,44 @@ CORNER_CASES = [
 
 
 # ----------------------------------------------------------------------------------------------
+# matrix-product screening (the search of kernels.lloyd from GEMM_MIN_WORK on)
+
+
+@example(case=CORNER_CASES[0])
+@example(case=CORNER_CASES[2])
+@example(case=CORNER_CASES[4])
+@given(case=data_and_centers(max_k=12))
+def test_gemm_screening_gives_the_exact_tiles_result(case):
+    """Ties, duplicates and far centers included: the screened search returns the exact tile's
+    label and distance bit for bit (a near-tie is recomputed exactly), and a lower bound of the
+    second distance: the true one is ≥ it, so the exact tile's computed value, within a factor
+    (1 ± γ) of the true one, is ≥ it·(1 − γ)."""
+    X, centers = case
+    j_exact, best_exact, second_exact, _ = kernels.nearest_two(X, centers, screened=False)
+    j, best, second, n_exact = kernels.nearest_two(X, centers, screened=True)
+    np.testing.assert_array_equal(j, j_exact)
+    np.testing.assert_array_equal(best, best_exact)
+    g = sqdist_relative_error(X.shape[1])
+    assert (second >= 0).all()
+    assert (second * (1 - g) <= second_exact).all()
+    assert 0 <= n_exact <= X.shape[0]
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e6])
+def test_gemm_screening_settles_clear_points_without_the_exact_tile(offset):
+    """On ordinary data the screening decides almost every point by itself (the fast path is the one
+    exercised), also far from the origin thanks to the shift by the centers' mean; its lower bound
+    of the second distance is tight to the screening error e (relative ~1e-14 here)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2000, 5)) + offset
+    centers = X[rng.choice(2000, 16, replace=False)].copy()
+    _, _, second_exact, _ = kernels.nearest_two(X, centers, screened=False)
+    _, _, second, n_exact = kernels.nearest_two(X, centers, screened=True)
+    assert n_exact < 0.01 * X.shape[0]
+    np.testing.assert_allclose(second, second_exact, rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------------------------
 # assign_labels / objective
 
 
