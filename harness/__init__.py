@@ -8,6 +8,7 @@ extra).  See README.md.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from harness import config as _config  # noqa: F401  (first: quiets OpenBLAS's idle threads, see config)
 from harness.api import KMeansResult, kmeans, lloyd
 from harness.errors import InvalidArgument, MissingDependency, PropertyFailure
 from harness.models import BallMixture, GaussianMixture
