@@ -185,9 +185,11 @@ def _nearest_two_rows(X, rows, m, centers_t, best_j, best, second, tile_t, tile_
 #: OpenBLAS's dgemm at (16 × 256)·(64 × 16) ran at 18-22 G multiply-adds/s, 2.5× the exact tile.
 GEMM_ROWS = 256
 
-#: Below this n·k·d an assignment uses the exact tile alone: the products would save little, and
-#: entering the BLAS thread limit (:func:`single_threaded_blas`) costs about a millisecond.
+#: Below this n·k·d, or below ``GEMM_MIN_CENTER_WORK`` = k·d, an assignment uses the exact tile
+#: alone: the products would save little (at (200000, 2, 8) they tied with the tile), and entering
+#: the BLAS thread limit (:func:`single_threaded_blas`) costs about a millisecond.
 GEMM_MIN_WORK = 2**21
+GEMM_MIN_CENTER_WORK = 64
 
 #: 1.02·u: the constant of the screening error e in :func:`_nearest_two_rows_gemm` (1.02 covers
 #: γ's denominator and the roundings of the norms, of R and of e itself, each a few u relatively).
@@ -1023,10 +1025,11 @@ def single_threaded_blas():
 
 def use_gemm_screening(n, d, k, use_gemm=None):
     """Whether an assignment of n points to k centers in d dimensions is screened by matrix
-    products (:func:`_nearest_two_rows_gemm`): from n·k·d ≥ ``GEMM_MIN_WORK`` unless
-    ``use_gemm`` says otherwise.  Either way the labels are plain Lloyd's."""
+    products (:func:`_nearest_two_rows_gemm`): from n·k·d ≥ ``GEMM_MIN_WORK`` and k·d ≥
+    ``GEMM_MIN_CENTER_WORK`` unless ``use_gemm`` says otherwise.  Either way the labels are plain
+    Lloyd's."""
     if use_gemm is None:
-        return n * k * d >= GEMM_MIN_WORK
+        return n * k * d >= GEMM_MIN_WORK and k * d >= GEMM_MIN_CENTER_WORK
     return bool(use_gemm)
 
 
