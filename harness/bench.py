@@ -27,6 +27,12 @@ BENCH_TARGETS = ("lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "faiss", 
 DEFAULT_TARGETS = ("lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "faiss")
 #: Iteration cap of a "to convergence" run (scikit-learn with tol=0 stops at a fixed point before).
 CONVERGENCE_MAX_ITER = 1000
+#: Pause before every timed call.  The previous contender's idle threads (OpenMP pools of numba,
+#: scikit-learn and faiss; OpenBLAS's unless OPENBLAS_THREAD_TIMEOUT is low) busy-wait for up to about
+#: 0.1 s on the cores the next contender needs; without a pause the one timed after faiss or
+#: scikit-learn paid for their idle threads (measured: lloyd at 200000x2x8 0.071 s right after faiss
+#: against 0.064 s for the same code later in the round).
+SETTLE_SECONDS = 0.15
 #: Environment variable that restricts asv and pytest-benchmark to the smallest shape (CI).
 SMALL_ENV_VAR = "KMEANS_HARNESS_BENCH_SMALL"
 
@@ -273,6 +279,7 @@ def run_bench(
                     if t in failed:
                         continue
                     _progress(f"{tag} repeat {r + 1}/{repeats} {t}", progress)
+                    time.sleep(SETTLE_SECONDS)
                     start = time.perf_counter()
                     out = attempt(t, run, max_iter)
                     elapsed = time.perf_counter() - start
@@ -321,10 +328,12 @@ def _bench_seeding(X, k, repeats, tag, progress):
     kernels.kmeans_plusplus(X[: min(len(X), 1000)], min(k, 10), np.random.default_rng(0))
     for r in range(repeats):
         _progress(f"{tag} k-means++ repeat {r + 1}/{repeats}", progress)
+        time.sleep(SETTLE_SECONDS)
         start = time.perf_counter()
         kernels.kmeans_plusplus(X, k, np.random.default_rng(r))
         ours.append(time.perf_counter() - start)
         if kmeans_plusplus is not None:
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             kmeans_plusplus(X, k, random_state=r)
             theirs.append(time.perf_counter() - start)

@@ -506,7 +506,9 @@ def _assign_grouped(
                     glower[i, g] = v
                     low = min(low, v)
                 limit = max(low - lower_slack, half_gap[a])
-                if u * (1.0 + slack) < limit:
+                # in few dimensions the own-center distance costs less than the branch it would
+                # save (mispredicted for the many points near a boundary): always tighten
+                if d > TIGHTEN_ALWAYS_MAX_D and u * (1.0 + slack) < limit:
                     upper[i] = u
                     continue
                 if u == np.inf:  # the first assignment: nothing known, search every group
@@ -569,6 +571,12 @@ def _assign_grouped(
         block_stats[b, 0] = changed
         block_stats[b, 1] = computed
         _accumulate_block(X, labels, b * block_rows, block_end, block_sums[b], block_counts[b])
+
+
+#: Up to this d the bounded assignment recomputes every point's distance to its own center instead
+#: of first testing the loosened bound.  Measured on a 2-core AMD EPYC, one thread, 30 iterations:
+#: 87 ms against 99 ms at (200000, 2, 8); no gain at (200000, 4, 8) (152 against 146 ms).
+TIGHTEN_ALWAYS_MAX_D = 2
 
 
 @numba.njit(**NUMBA_FLAGS)
