@@ -33,6 +33,7 @@ __all__ = [
     "whole_ball_certificate",
     "BallDecomposition",
     "ball_decomposition_certificate",
+    "facet_certificate",
 ]
 
 #: Default randomised QMC budget in d >= 2: Sobol nodes per true cluster and independent scrambles.
@@ -844,3 +845,102 @@ def ball_decomposition_certificate(mixture, centers, *, distance_tol=0.5, guess_
     else:
         kind = "strict"
     return BallDecomposition(kind, fixed, masses, float(margin_fixed), groups, exact, verdicts, tuple(touching))
+
+
+def facet_certificate(mixture, centers, *, points=2**12, replicates=8, z=4.0, max_iter=300, seed=0):
+    """A numerical verdict for a Stochastic Ball Model configuration in d >= 2 that
+    :func:`ball_decomposition_certificate` cannot take (a cell meets a whole ball and part of
+    another, or parts of two): Lemma 2's fixed point refined by Lloyd on ``points``·``replicates``
+    RQMC nodes per ball, then G's Hessian from its facet integrals
+    (:func:`harness.within_ball.facet_hessian` with every ball).
+
+    Known flat directions are projected out: the coordinates of a center whose cell misses every
+    ball (proved by :func:`_exclusion_margin`), and the rotations of a ball shared only by centers
+    that meet no other ball.  The smallest remaining eigenvalue against ``z`` standard errors
+    (their Frobenius norm bounds the spectral error): above is ``strict`` (``non-strict`` with
+    flat directions), below minus it ``saddle``, else ``inconclusive``.  Not exact: the fixed
+    point carries the RQMC error of its nodes (~1e-3 radii) and the Hessian is taken there.
+    Also ``inconclusive`` when a Voronoi boundary is tangent to a ball on a facet (G is not twice
+    differentiable) or a center with no mass touches a ball, and ``not-stationary`` when the
+    refinement moves a center by more than half a radius (β was not near a fixed point).
+
+    Returns ``(kind, centers (m, d), masses (m,), smallest eigenvalue, error, reason)``.
+    """
+    from harness import within_ball
+
+    c = _check_centers(mixture, centers).copy()
+    start = c.copy()
+    T = np.asarray(mixture.centers, dtype=np.float64)
+    r, k, (m, d) = float(mixture.radius), mixture.k, c.shape
+    if d < 2:
+        raise InvalidArgument(f"mixture: facet_certificate needs dimension >= 2, got {d}")
+    opts = {"points": points, "replicates": replicates, "seed": seed}
+
+    def moments(beta):
+        P, M = np.zeros(m), np.zeros((m, d))
+        for t in range(k):
+            cells = within_ball.cell_integrals(beta - T[t], r, **opts)
+            P += cells.masses.mean(axis=0) / k
+            M += (cells.first.mean(axis=0) + cells.masses.mean(axis=0)[:, None] * T[t]) / k
+        return P, M
+
+    for _ in range(max_iter):
+        P, M = moments(c)
+        new = c.copy()
+        new[P > 0] = M[P > 0] / P[P > 0, None]
+        step = float(np.max(np.abs(new - c)))
+        c = new
+        if step <= 1e-7 * r:
+            break
+    P, _ = moments(c)
+    nan = math.nan
+    moved = float(np.max(np.linalg.norm(c - start, axis=1)))
+    if moved > 0.5 * r:  # not near a fixed point: nothing to certify here
+        return "not-stationary", c, P, nan, nan, f"Lloyd refinement moved a center by {moved:.3g}"
+    groups, _, touching = _ball_groups(T, r, c)
+    free = [i for i in range(m) if not any(i in g for g in groups)]
+    if any(P[i] > 0 for i in free) or touching:
+        return "inconclusive", c, P, nan, nan, "a cell touches a ball it does not meet"
+    if any(P[i] == 0 for i in range(m) if i not in free):
+        return "inconclusive", c, P, nan, nan, "a center with no RQMC mass meets a ball"
+    # a boundary tangent to a sphere on a facet: G is not twice differentiable there
+    for i in range(m):
+        for j in range(i + 1, m):
+            n = (c[j] - c[i]) / np.linalg.norm(c[j] - c[i])
+            for t in range(k):
+                h = float(n @ ((c[i] + c[j]) / 2 - T[t]))
+                if abs(abs(h) - r) < 1e-3 * r:
+                    x = T[t] + math.copysign(r, h) * n
+                    D = ((c - x) ** 2).sum(axis=1)
+                    if D[i] <= D.min() * (1 + 1e-9) + 1e-12 and D[j] <= D.min() * (1 + 1e-9) + 1e-12:
+                        return "inconclusive", c, P, nan, nan, "a Voronoi boundary is tangent to a ball"
+    H, se = within_ball.facet_hessian(c, r, ball_centers=T, **opts)
+    flat = []
+    for i in free:
+        for a in range(d):
+            v = np.zeros((m, d))
+            v[i, a] = 1.0
+            flat.append(v.ravel())
+    for s, g in enumerate(groups):
+        if len(g) >= 2 and not any(set(g) & set(h) for t, h in enumerate(groups) if t != s):
+            rot = within_ball.rotation_tangents(c[list(g)] - T[s])
+            for col in rot.T:
+                v = np.zeros((m, d))
+                v[list(g)] = col.reshape(len(g), d)
+                flat.append(v.ravel())
+    if flat:
+        U, sv, _ = np.linalg.svd(np.array(flat).T, full_matrices=False)
+        F = U[:, : int((sv > 1e-9 * sv.max()).sum())]
+        N = np.linalg.svd(np.eye(m * d) - F @ F.T)[0][:, : m * d - F.shape[1]]
+    else:
+        N = np.eye(m * d)
+    smallest = float(np.linalg.eigvalsh(N.T @ H @ N)[0])
+    error = float(z * np.linalg.norm(se))
+    if smallest > error:
+        kind = "non-strict" if flat else "strict"
+        reason = f"facet Hessian ≥ {smallest:.4g} > {error:.2g} across the flat directions"
+    elif smallest < -error:
+        kind, reason = "saddle", f"facet Hessian eigenvalue {smallest:.4g} < −{error:.2g}"
+    else:
+        kind, reason = "inconclusive", f"smallest facet-Hessian eigenvalue {smallest:.3g} within {error:.2g}"
+    return kind, c, P, smallest, error, reason

@@ -673,7 +673,8 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
     mapped to the exact fixed point it approximates and certified by
     :func:`population.ball_decomposition_certificate` in d >= 2 when every ball is inside one cell
     or shared by centers meeting no other ball (exact for whole balls and pairs, RQMC on one ball
-    for three or more centers in a ball), else by :func:`population.whole_ball_certificate` and
+    for three or more centers in a ball), else by :func:`population.whole_ball_certificate`, then
+    in d >= 2 :func:`population.facet_certificate` (RQMC Hessian), then
     :func:`population.is_local_minimum` (exact in 1-D, QMC in d >= 2: may be inconclusive).
     ``lloyd_tol`` (radii; default 1e-9, always 1e-9 in 1-D) stops population Lloyd in d >= 2: a
     decomposed limit is replaced by the exact fixed point, so it need only be close enough to name it.
@@ -709,6 +710,11 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
             kind, c, masses, _ = exact
             found.append((key, c, kind, masses, "whole balls (exact)"))
             continue
+        if d >= 2:  # a cell meets parts of two balls: RQMC facet Hessian at the refined fixed point
+            kind, refined, masses, _, _, _ = population.facet_certificate(mixture, c)
+            if kind != "inconclusive":
+                found.append((key, refined, kind, masses, "facet Hessian (RQMC)"))
+                continue
         verdict = population.is_local_minimum(mixture, c, n_directions=8, steps=(1e-2, 1e-3), **qmc)
         masses = population.cell_integrals(mixture, c, **qmc).cell_masses
         found.append((key, c, verdict.kind, masses, "exact 1-D" if d == 1 else "QMC directional tests"))

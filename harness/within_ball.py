@@ -172,7 +172,7 @@ def lloyd(centers, radius=1.0, *, points=POINTS, replicates=REPLICATES, seed=0, 
     return c, False
 
 
-def facet_hessian(centers, radius=1.0, *, points=POINTS, replicates=REPLICATES, seed=0):
+def facet_hessian(centers, radius=1.0, *, points=POINTS, replicates=REPLICATES, seed=0, ball_centers=None):
     """Hessian of W at ``centers : (m, d)`` (d >= 2, pairwise distinct, every bisector crossing
     the sphere transversally), shape (m d, m d), with its elementwise standard error.
 
@@ -181,48 +181,56 @@ def facet_hessian(centers, radius=1.0, *, points=POINTS, replicates=REPLICATES, 
     +(2/‖b_i − b_j‖) ∫_F (x − b_i)(x − b_j)ᵀ f on block ij.  Masses by RQMC on the ball; facet
     integrals by RQMC on the (d−1)-disk H_ij ∩ B (uniform nodes, the facet is where no third
     center is nearer).  One Hessian per replicate; mean and standard error over replicates.
+
+    With ``ball_centers : (k, d)`` the density is the equal-weight mixture of the k balls of
+    ``radius`` (the Stochastic Ball Model's G of eq. (3)): every facet is cut into its disks
+    H_ij ∩ B_s.
     """
     c = np.asarray(centers, dtype=np.float64)
     m, d = c.shape
     d, r = _check(d, radius)
     if d < 2:
         raise InvalidArgument(f"centers: facet_hessian needs dimension >= 2, got {d}")
-    rho = 1.0 / (math.pi ** (d / 2) / special.gamma(d / 2 + 1) * r**d)  # the ball's density
+    T = np.zeros((1, d)) if ball_centers is None else np.asarray(ball_centers, dtype=np.float64)
+    k = len(T)
+    rho = 1.0 / (k * math.pi ** (d / 2) / special.gamma(d / 2 + 1) * r**d)  # the mixture's density
     vol_disk = math.pi ** ((d - 1) / 2) / special.gamma((d - 1) / 2 + 1)
-    cells = cell_integrals(c, r, points=points, replicates=replicates, seed=seed)
     Z = _ball_nodes(d - 1, points, replicates, seed + 1)  # (R, N, d−1) in the unit (d−1)-ball
     R = Z.shape[0]
     H = np.zeros((R, m * d, m * d))
-    for j in range(R):
-        for i in range(m):
-            H[j, i * d : (i + 1) * d, i * d : (i + 1) * d] += 2 * cells.masses[j, i] * np.eye(d)
+    for t in range(k):
+        cells = cell_integrals(c - T[t], r, points=points, replicates=replicates, seed=seed)
+        for j in range(R):
+            for i in range(m):
+                H[j, i * d : (i + 1) * d, i * d : (i + 1) * d] += 2 * cells.masses[j, i] / k * np.eye(d)
     for i in range(m):
         for l in range(i + 1, m):
             gap = float(np.linalg.norm(c[l] - c[i]))
             if gap == 0.0:
                 raise InvalidArgument(f"centers: rows {i} and {l} coincide (W is not differentiable there)")
             n = (c[l] - c[i]) / gap
-            h = float(n @ (c[i] + c[l]) / 2)
-            if abs(h) >= r:
-                continue
-            rad = math.sqrt(r * r - h * h)
             Q = np.linalg.svd(np.eye(d) - np.outer(n, n))[0][:, : d - 1]  # basis of n⊥
-            area = vol_disk * rad ** (d - 1)
-            for j in range(R):
-                x = h * n + (Z[j] * rad) @ Q.T
-                D = ((x[:, None, :] - c[None]) ** 2).sum(axis=2)
-                # the facet: no third center strictly nearer than b_i (and b_l, equal on H)
-                keep = np.all(D[:, [i]] <= D + 1e-12 * r * r, axis=1)
-                w = keep * (rho * area / len(x))
-                ui, ul = x - c[i], x - c[l]
-                Fii = (ui * w[:, None]).T @ ui
-                Fll = (ul * w[:, None]).T @ ul
-                Fil = (ui * w[:, None]).T @ ul
-                bi, bl = slice(i * d, (i + 1) * d), slice(l * d, (l + 1) * d)
-                H[j, bi, bi] -= 2 * Fii / gap
-                H[j, bl, bl] -= 2 * Fll / gap
-                H[j, bi, bl] += 2 * Fil / gap
-                H[j, bl, bi] += 2 * Fil.T / gap
+            for t in range(k):
+                h = float(n @ ((c[i] + c[l]) / 2 - T[t]))  # the bisector's offset from ball t's center
+                if abs(h) >= r:
+                    continue
+                rad = math.sqrt(r * r - h * h)
+                area = vol_disk * rad ** (d - 1)
+                for j in range(R):
+                    x = T[t] + h * n + (Z[j] * rad) @ Q.T
+                    D = ((x[:, None, :] - c[None]) ** 2).sum(axis=2)
+                    # the facet: no third center strictly nearer than b_i (and b_l, equal on H)
+                    keep = np.all(D[:, [i]] <= D + 1e-12 * r * r, axis=1)
+                    w = keep * (rho * area / len(x))
+                    ui, ul = x - c[i], x - c[l]
+                    Fii = (ui * w[:, None]).T @ ui
+                    Fll = (ul * w[:, None]).T @ ul
+                    Fil = (ui * w[:, None]).T @ ul
+                    bi, bl = slice(i * d, (i + 1) * d), slice(l * d, (l + 1) * d)
+                    H[j, bi, bi] -= 2 * Fii / gap
+                    H[j, bl, bl] -= 2 * Fll / gap
+                    H[j, bi, bl] += 2 * Fil / gap
+                    H[j, bl, bi] += 2 * Fil.T / gap
     return H.mean(axis=0), H.std(axis=0, ddof=1) / math.sqrt(R)
 
 

@@ -313,3 +313,23 @@ def test_ball_decomposition_allows_a_tangent_cell_only_between_rigid_centers():
     assert pop.ball_decomposition_certificate(two, free) is None
     assert pop.is_local_minimum(two, free).kind == "saddle"
     assert pop.ball_decomposition_certificate(two, free + [[0, 0], [0, 0], [0.1, 0]]).kind == "non-strict"
+
+
+def test_facet_certificate_on_figure1_panels():
+    from harness import reproductions_theory as rt
+    from harness import within_ball as wb
+
+    mixture, panels = rt._figure1_panels(10.0)
+    opts = {"points": 2**11, "replicates": 4}
+    kind, c, P, smallest, error, _ = pop.facet_certificate(mixture, panels["b"][1], **opts)
+    assert kind == "non-strict"
+    # the smallest curvature across the pair's rotation is (1/k)(1 − 2aS0) exactly (the pair's
+    # "together along u" mode); the refined point moved by δ, and the Hessian is Lipschitz with a
+    # constant of order 1/r, so allow 10·δ on top of the RQMC bound
+    moved = float(np.max(np.linalg.norm(c - panels["b"][1], axis=1)))
+    exact = wb.two_center_eigenvalues(2)["along_together"] / mixture.k
+    assert abs(smallest - exact) <= 10 * moved + error + 1e-12
+    assert pop.facet_certificate(mixture, panels["a"][1], **opts)[0] == "strict"
+    kind, _, _, smallest, error, _ = pop.facet_certificate(mixture, panels["c"][1], **opts)
+    assert kind == "saddle" and smallest < -error  # Figure 1c: Lloyd escapes it
+    assert pop.facet_certificate(mixture, panels["d"][1], **opts)[0] == "not-stationary"

@@ -167,3 +167,20 @@ def test_classify_three_centers_in_a_disk_is_non_strict_at_the_symmetric_fixed_p
 def test_bad_arguments_name_the_parameter(call):
     with pytest.raises(InvalidArgument, match="dim|radius|direction|centers"):
         call()
+
+
+def test_mixture_facet_hessian_matches_finite_differences_of_the_exact_disk_objective():
+    # Example 2's three disks (r = 0.3) with a boundary through the middle disk: the exact segment
+    # integrals give G, central differences its Hessian; facet_hessian sums the disks' facets
+    r = 0.3
+    beta = np.array([[-0.9, 0.05], [0.4, -0.02]])
+
+    def G(b):
+        return rt.example2_objective(b.reshape(2, 2), r)
+
+    coarse = rt._hessian_fd(G, beta.ravel(), 2e-4)
+    fine = rt._hessian_fd(G, beta.ravel(), 1e-4)
+    H, se = wb.facet_hessian(beta, r, ball_centers=rt.EXAMPLE2_TRUTH, points=2**12)
+    # 6 RQMC standard errors (the masses' term) plus Richardson's bound on the FD error (|coarse − fine|/3)
+    assert np.all(np.abs(H - fine) <= 6 * se + 2 * np.abs(coarse - fine) / 3 + 1e-7)
+    assert abs(H[0, 2] + 0.25274) < 1e-4  # the cross term is there (the disks' facets), not just 2P·I
