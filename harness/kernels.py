@@ -828,14 +828,16 @@ def _blocks_by_coordinate(X, blocks):  # pragma: no cover - jitted
 
 
 @numba.njit(parallel=True, **NUMBA_FLAGS)
-def _candidate_sqdists(X, blocks, candidates, closest, out):  # pragma: no cover - jitted
-    """``out[c, i] = min(closest[i], |X[i] - X[candidates[c]]|^2)`` for every candidate c.
+def _candidate_sqdists(X, blocks, candidates, closest, out, block_sums):  # pragma: no cover - jitted
+    """``out[c, i] = min(closest[i], |X[i] - X[candidates[c]]|^2)`` for every candidate c, and
+    ``block_sums[c, b]`` = the sum of ``out[c]`` over block b's rows, added in row order from 0.0.
 
     Each squared distance is the float64 sum over t = 0, 1, ... of ``(x_t - c_t)^2`` in coordinate
     order, as in :func:`_sqdists`; the loop runs across the points of a block copied
     coordinate-major (``blocks`` from :func:`_blocks_by_coordinate`, made once per seeding: a
     k-means++ step has only a few candidates, and copying the block at every step cost more than
-    the distances), so it vectorises without reassociating any sum.
+    the distances), so it vectorises without reassociating any sum.  The block sums make a
+    potential a sum of ⌈n/64⌉ terms instead of n, in an order that does not depend on the threads.
     """
     n, d = X.shape
     m = candidates.shape[0]
@@ -880,8 +882,53 @@ def _candidate_sqdists(X, blocks, candidates, closest, out):  # pragma: no cover
             for r in range(width):
                 ar = acc[r]
                 for i in range(rows):
-                    out[c + r, lo + i] = min(closest[lo + i], ar[i])
+                    ar[i] = min(closest[lo + i], ar[i])
+                    out[c + r, lo + i] = ar[i]
+            # the block sums, the (up to) four candidates' chains interleaved to hide the latency
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for i in range(rows):
+                s0 += a0[i]
+                s1 += a1[i]
+                s2 += a2[i]
+                s3 += a3[i]
+            block_sums[c, b] = s0
+            if width > 1:
+                block_sums[c + 1, b] = s1
+            if width > 2:
+                block_sums[c + 2, b] = s2
+            if width > 3:
+                block_sums[c + 3, b] = s3
             c += 4
+
+
+@numba.njit(**NUMBA_FLAGS)
+def _d2_sample(closest, block_cumulative, u, n):  # pragma: no cover - jitted
+    """The index drawn by ``u`` in [0, 1) with probability proportional to ``closest`` (D² sampling),
+    by inverse transform in two levels: the block whose cumulative sum first exceeds u·total, then
+    the row within it whose running sum (from the previous blocks' cumulative sum, in row order)
+    first exceeds u·total -- the block's last row if rounding leaves none.  Zero-weight rows that
+    rounding can land on are skipped.  Mirrored by :func:`harness.reference.kmeans_plusplus_ref`."""
+    n_blocks = block_cumulative.shape[0]
+    total = block_cumulative[n_blocks - 1]
+    if not total > 0.0:
+        return min(int(u * n), n - 1)
+    target = u * total
+    b = min(np.searchsorted(block_cumulative, target, side="right"), n_blocks - 1)
+    lo = b * SEEDING_BLOCK_ROWS
+    hi = min(n, lo + SEEDING_BLOCK_ROWS)
+    running = block_cumulative[b - 1] if b > 0 else 0.0
+    idx = hi - 1
+    for i in range(lo, hi):
+        running += closest[i]
+        if running > target:
+            idx = i
+            break
+    while closest[idx] == 0.0 and idx + 1 < n:
+        idx += 1
+    return idx
 
 
 @numba.njit(**NUMBA_FLAGS)
@@ -889,56 +936,55 @@ def _kmeans_plusplus(X, first, uniforms, out_centers, out_indices):  # pragma: n
     """k-means++ seeding (Arthur & Vassilvitskii 2007), greedy when ``uniforms`` has >1 column.
 
     ``uniforms[c - 1, t]`` in [0, 1) draws candidate ``t`` for center ``c`` with probability
-    proportional to the squared distance to the nearest chosen center (D^2 sampling); the candidate
-    that lowers the potential most is kept, the first one on ties.  If every point already
-    coincides with a chosen center (fewer distinct points than k) the potential is 0 and the
-    candidate is drawn uniformly.
+    proportional to the squared distance to the nearest chosen center (D^2 sampling,
+    :func:`_d2_sample`); the candidate that lowers the potential most is kept, the first one on
+    ties.  If every point already coincides with a chosen center (fewer distinct points than k)
+    the potential is 0 and the candidate is drawn uniformly.
 
     All candidates of a step are drawn from the same distribution, so they are drawn first and
-    their distances computed in one parallel pass (:func:`_candidate_sqdists`); each potential is
-    then summed sequentially in point order, so the choice does not depend on the thread count.
+    their distances and per-block sums computed in one parallel pass (:func:`_candidate_sqdists`);
+    each potential is then the sum of its block sums in block order, so the choice does not depend
+    on the thread count.  The chosen candidate's distances become the next step's ``closest``
+    without a copy: two buffers of candidate rows alternate.
     """
     n, d = X.shape
     k, n_trials = out_centers.shape[0], uniforms.shape[1]
-    closest = np.full(n, np.inf)
-    candidate_closest = np.empty((max(n_trials, 1), n), dtype=np.float64)
-    cumulative = np.empty(n, dtype=np.float64)
-    potentials = np.empty(max(n_trials, 1), dtype=np.float64)
-    candidates = np.empty(max(n_trials, 1), dtype=np.int64)
+    rows = max(n_trials, 1)
+    n_blocks = (n + SEEDING_BLOCK_ROWS - 1) // SEEDING_BLOCK_ROWS
+    candidate_closest = np.empty((2, rows, n), dtype=np.float64)
+    candidate_blocks = np.empty((2, rows, n_blocks), dtype=np.float64)
+    block_cumulative = np.empty(n_blocks, dtype=np.float64)
+    potentials = np.empty(rows, dtype=np.float64)
+    candidates = np.empty(rows, dtype=np.int64)
     out_indices[0] = first
     candidates[0] = first
-    blocks = np.empty(((n + SEEDING_BLOCK_ROWS - 1) // SEEDING_BLOCK_ROWS, d, SEEDING_BLOCK_ROWS), dtype=np.float64)
+    blocks = np.empty((n_blocks, d, SEEDING_BLOCK_ROWS), dtype=np.float64)
     _blocks_by_coordinate(X, blocks)
-    _candidate_sqdists(X, blocks, candidates[:1], closest, candidate_closest[:1])
-    closest[:] = candidate_closest[0]
+    unseen = np.full(n, np.inf)
+    _candidate_sqdists(X, blocks, candidates[:1], unseen, candidate_closest[0, :1], candidate_blocks[0, :1])
+    cur, best = 0, 0
     for c in range(1, k):
+        closest = candidate_closest[cur, best]
+        closest_blocks = candidate_blocks[cur, best]
         total = 0.0
-        for i in range(n):
-            total += closest[i]
-            cumulative[i] = total
+        for b in range(n_blocks):
+            total += closest_blocks[b]
+            block_cumulative[b] = total
         for trial in range(n_trials):
-            u = uniforms[c - 1, trial]
-            if total > 0.0:
-                idx = np.searchsorted(cumulative, u * total, side="right")
-                if idx >= n:
-                    idx = n - 1
-                # skip zero-weight points that searchsorted can land on through rounding
-                while closest[idx] == 0.0 and idx + 1 < n:
-                    idx += 1
-            else:
-                idx = min(int(u * n), n - 1)
-            candidates[trial] = idx
-        _candidate_sqdists(X, blocks, candidates, closest, candidate_closest)
-        potentials[:] = 0.0
-        for i in range(n):  # sequential in point order; the trials interleave to hide latency
-            for trial in range(n_trials):
-                potentials[trial] += candidate_closest[trial, i]
+            candidates[trial] = _d2_sample(closest, block_cumulative, uniforms[c - 1, trial], n)
+        nxt = 1 - cur
+        _candidate_sqdists(X, blocks, candidates, closest, candidate_closest[nxt], candidate_blocks[nxt])
+        for trial in range(n_trials):
+            s = 0.0
+            for b in range(n_blocks):
+                s += candidate_blocks[nxt, trial, b]
+            potentials[trial] = s
         best = 0
         for trial in range(1, n_trials):
             if potentials[trial] < potentials[best]:
                 best = trial
         out_indices[c] = candidates[best]
-        closest[:] = candidate_closest[best]
+        cur = nxt
     for c in range(k):
         for t in range(d):
             out_centers[c, t] = X[out_indices[c], t]
@@ -1076,7 +1122,7 @@ def kmeans_plusplus(X, k, rng, greedy=True):
 
     ``rng`` is a :class:`numpy.random.Generator`; all random numbers are drawn here, outside the
     kernel, so the result is the same with and without the JIT.  Returns ``(centers, indices)``.
-    Memory: a coordinate-major float64 copy of X (n·d·8 bytes) and ``2 + ⌊ln k⌋`` rows of n
+    Memory: a coordinate-major float64 copy of X (n·d·8 bytes) and 2·(2 + ⌊ln k⌋) rows of n
     distances, for the duration of the call.
     """
     n = X.shape[0]

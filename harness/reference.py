@@ -54,8 +54,37 @@ def lloyd_ref(X, centers, max_iter):
     return current, labels, max_iter, False
 
 
+SEEDING_BLOCK_ROWS = 64  # harness.kernels.SEEDING_BLOCK_ROWS: the blocks of the two-level sums
+
+
+def _block_sums_ref(v):
+    """Sums of ``v`` over consecutive blocks of 64, each added in order from its first element."""
+    pad = (-len(v)) % SEEDING_BLOCK_ROWS
+    blocks = np.concatenate([v, np.zeros(pad)]).reshape(-1, SEEDING_BLOCK_ROWS)
+    return np.cumsum(blocks, axis=1)[:, -1]  # cumsum is sequential; trailing zeros change nothing
+
+
+def _d2_sample_ref(closest, block_cumulative, u):
+    """D² sampling by inverse transform in two levels (see harness.kernels._d2_sample)."""
+    n = len(closest)
+    total = block_cumulative[-1]
+    if not total > 0:
+        return min(int(u * n), n - 1)
+    target = u * total
+    b = min(int(np.searchsorted(block_cumulative, target, side="right")), len(block_cumulative) - 1)
+    lo, hi = b * SEEDING_BLOCK_ROWS, min(n, (b + 1) * SEEDING_BLOCK_ROWS)
+    prefix = block_cumulative[b - 1] if b > 0 else 0.0
+    running = np.cumsum(np.concatenate([[prefix], closest[lo:hi]]))[1:]
+    hits = np.flatnonzero(running > target)
+    idx = lo + int(hits[0]) if len(hits) else hi - 1
+    while closest[idx] == 0.0 and idx + 1 < n:
+        idx += 1
+    return idx
+
+
 def kmeans_plusplus_ref(X, k, rng, greedy=True):
-    """k-means++ with the same random numbers as :func:`harness.kernels.kmeans_plusplus`."""
+    """k-means++ with the same random numbers as :func:`harness.kernels.kmeans_plusplus`, and the
+    same order of summation: a potential is the sum of per-64-row block sums, in block order."""
     n = X.shape[0]
     n_trials = 2 + int(math.log(k)) if greedy else 1
     first = int(rng.integers(n))
@@ -64,18 +93,12 @@ def kmeans_plusplus_ref(X, k, rng, greedy=True):
     indices = [first]
     closest = ((X64 - X64[first]) ** 2).sum(axis=1)
     for c in range(1, k):
-        cumulative = np.cumsum(closest)
-        total = cumulative[-1]
+        block_cumulative = np.cumsum(_block_sums_ref(closest))
         best = None
         for u in uniforms[c - 1]:
-            if total > 0:
-                idx = min(int(np.searchsorted(cumulative, u * total, side="right")), n - 1)
-                while closest[idx] == 0.0 and idx + 1 < n:
-                    idx += 1
-            else:
-                idx = min(int(u * n), n - 1)
+            idx = _d2_sample_ref(closest, block_cumulative, u)
             cand = np.minimum(closest, ((X64 - X64[idx]) ** 2).sum(axis=1))
-            potential = np.cumsum(cand)[-1]  # sequential, the kernel's summation order
+            potential = np.cumsum(_block_sums_ref(cand))[-1]
             if best is None or potential < best[0]:
                 best = (potential, idx, cand)
         indices.append(best[1])

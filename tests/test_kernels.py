@@ -428,8 +428,31 @@ def test_lloyd_not_converged_when_capped():
 # Same Generator seed, same random numbers: the indices must agree exactly.  On exactly computable
 # data (any d) every distance is exact; for general floats the kernel adds d squares in order while
 # numpy's row sums may group them differently once d ≥ 3, so general floats are limited to d ≤ 2
-# where both orders coincide.  (Potentials and cumulative sums are sequential in both.)
+# where both orders coincide.  (Potentials and cumulative sums are per-64-row block sums in both.)
 SEEDING_CASES = data_and_centers(kinds=("grid", "fixed"), max_d=6) | data_and_centers(kinds=("float",), max_d=2)
+
+
+@given(
+    n=st.integers(65, 700),
+    d=st.integers(1, 2),
+    k=st.integers(2, 12),
+    duplicates=st.booleans(),
+    greedy=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_kmeans_plusplus_matches_reference_across_blocks(n, d, k, duplicates, greedy, seed):
+    """Several 64-row blocks and a partial last one: the two-level D² sampling (block, then row)
+    and the blocked potentials give the reference's indices (general floats in d ≤ 2, where the
+    distance sums of kernel and reference coincide; duplicated rows give zero-weight points)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.exp(rng.uniform(-3, 3, (n, 1)))
+    if duplicates:
+        X = X[rng.integers(0, max(1, n // 8), n)]
+    indices = kernels.kmeans_plusplus(X, k, np.random.default_rng(seed + 1), greedy=greedy)[1]
+    indices_ref = reference.kmeans_plusplus_ref(X, k, np.random.default_rng(seed + 1), greedy=greedy)[1]
+    np.testing.assert_array_equal(indices, indices_ref)
+    if duplicates:  # never a point that coincides with a chosen one while another is left
+        assert len(np.unique(X[indices], axis=0)) == min(k, len(np.unique(X, axis=0)))
 
 
 @example(case=CORNER_CASES[2], greedy=True, seed=0)
