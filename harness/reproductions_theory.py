@@ -690,7 +690,9 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
         # alternate k-means++ with uniform data rows: k-means++ alone almost always finds the truth
         init = "k-means++" if j % 2 == 0 else "random"
         start = api.init_centers(X, k, init, seed=np.random.default_rng([seed, j]))
-        res = population.population_lloyd(mixture, start, max_iter=2000, tol=tol, **qmc)
+        # in d >= 2 a shared ball's rotation is flat for G and nearly flat for the QMC map, so Lloyd
+        # creeps along it; the certificates replace the limit by the fixed point it approximates
+        res = population.population_lloyd(mixture, start, max_iter=2000 if d == 1 else 300, tol=tol, **qmc)
         c = res.centers
         if d >= 2:
             dec = population.ball_decomposition_certificate(mixture, c)
@@ -746,8 +748,8 @@ def theorem1_gap(args=None) -> dict:
     out_dir = _option(args, "out", "theorem1-gap")
     qmc = {"qmc_points": 2**11, "replicates": 4}
     # a limit the decomposition certifies is replaced by its exact fixed point, so in d >= 2 Lloyd
-    # need only get within 1e-6 radii of it (QMC noise moves the limit by ~1e-2 radii anyway)
-    lloyd_tol = float(_option(args, "lloyd_tol", 1e-6))
+    # need only get within 1e-5 radii of it (QMC noise moves the limit by ~1e-2 radii anyway)
+    lloyd_tol = float(_option(args, "lloyd_tol", 1e-5))
     json_path = _option(args, "progress_json", None)
     rows = []
     started = time.perf_counter()
