@@ -734,8 +734,8 @@ def theorem1_gap(args=None) -> dict:
     ``strict``/``non-strict`` count; saddles, non-stationary and inconclusive limits are reported,
     per η in ``kinds`` and summed per row, but not judged).  The empirical threshold
     is the smallest grid η from which, at every larger grid value, all certified minima have the
-    structure.  Default grid k ∈ {2, …, 5} in d = 1 and k ∈ {2, 3} in d = 2 (about three
-    minutes); ``--full`` (``kmeans-harness reproduce theorem1-gap --full``) runs
+    structure.  Default grid k ∈ {2, …, 5} in d = 1 and k ∈ {2, 3} in d = 2 (under a
+    minute); ``--full`` (``kmeans-harness reproduce theorem1-gap --full``) runs
     k ∈ {2, …, 10}, d ∈ {1, 2, 10} (hours in d = 10: QMC integrals of k² cells per Lloyd step).
     """
     full = bool(_option(args, "full", False))
@@ -949,12 +949,12 @@ def _format_rows(result):
                 extra = f"  descent {np.round(row['descent_direction'], 3).tolist()} lowers G by {row['decrease']:.3g}"
             lines.append(f"  1{row['panel']}) {row['title']:<44} {row['kind']:<11} {row.get('png', '')}{extra}")
     elif name == "theorem1-gap":
-        lines.append(f"  {'k':>2} {'d':>2} {'η ε=0.1':>8} {'η ε=0.25':>8} {'theorem':>10}  kinds at the smallest η")
+        lines.append(f"  {'k':>2} {'d':>2} {'η ε=0.1':>8} {'η ε=0.25':>8} {'theorem':>10}  limits over the η grid")
         for row in ours["rows"]:
             e = row["empirical_threshold"]
             lines.append(
                 f"  {row['k']:>2} {row['d']:>2} {str(e['0.1']):>8} {str(e['0.25']):>8} "
-                f"{row['theorem_threshold']:>10.3g}  {row['per_eta'][-1]['kinds']}"
+                f"{row['theorem_threshold']:>10.3g}  {row.get('kinds', row['per_eta'][-1]['kinds'])}"
             )
         if ours.get("png"):
             lines.append(f"  plot: {ours['png']}")
