@@ -195,6 +195,9 @@ GEMM_MIN_CENTER_WORK = 64
 #: γ's denominator and the roundings of the norms, of R and of e itself, each a few u relatively).
 GEMM_ERROR_FACTOR = 1.02 * UNIT_ROUNDOFF
 
+#: Rows with R² below this are never decided by the screening (see :func:`_nearest_two_rows_gemm`).
+GEMM_MIN_R2 = 2.0**-960
+
 
 @numba.njit(**NUMBA_FLAGS)
 def _nearest_two_rows_gemm(
@@ -226,7 +229,10 @@ def _nearest_two_rows_gemm(
     The second-smallest true distance is then ≥ (second-smallest v) + fl(‖x′‖²) − 2e (the second e
     covers the rounding of ‖x′‖²).  Rows that fail the test (near-ties, or data whose spread is
     tiny against its distance from ``origin``) are recomputed exactly by :func:`_nearest_two_rows`;
-    their number is returned.
+    their number is returned.  So are rows with R² < ``GEMM_MIN_R2`` = 2^-960: near the subnormal
+    range every operation may also err by up to 2^-1075 absolutely, which the relative model above
+    does not cover (for R² ≥ 2^-960 the spare part of 4e, at least 11u·R² ≥ 11·2^-1013, covers
+    those absolute errors many times over).
     """
     d = X.shape[1]
     kg = cg_rows.shape[0]
@@ -293,7 +299,7 @@ def _nearest_two_rows_gemm(
             r = math.sqrt(xnorm[p]) + cg_max_norm
             e = GEMM_ERROR_FACTOR * (d + 8) * r * r
             i = rows[lo + p]
-            if ss[p] - sb[p] > 4.0 * e:
+            if r * r >= GEMM_MIN_R2 and ss[p] - sb[p] > 4.0 * e:
                 q = sel_j[p]
                 best_j[lo + p] = q
                 best[lo + p] = _sqdist_to(X, i, centers, members_g[q])
@@ -907,10 +913,13 @@ def _candidate_sqdists(X, blocks, candidates, closest, out, block_sums):  # prag
 @numba.njit(**NUMBA_FLAGS)
 def _d2_sample(closest, block_cumulative, u, n):  # pragma: no cover - jitted
     """The index drawn by ``u`` in [0, 1) with probability proportional to ``closest`` (D² sampling),
-    by inverse transform in two levels: the block whose cumulative sum first exceeds u·total, then
-    the row within it whose running sum (from the previous blocks' cumulative sum, in row order)
-    first exceeds u·total -- the block's last row if rounding leaves none.  Zero-weight rows that
-    rounding can land on are skipped.  Mirrored by :func:`harness.reference.kmeans_plusplus_ref`."""
+    by inverse transform in two levels: the first block whose cumulative sum exceeds u·total, then
+    the first row of it at which (previous blocks' cumulative sum) + (the block's running sum from
+    0.0, in row order) exceeds u·total.  That running sum is the one the block's sum was made of, so
+    its last value reproduces ``block_cumulative[b]`` exactly and some row is hit, and the first row
+    hit has positive weight (a zero adds nothing).  Only when u·total rounds up to the total is no
+    block above it; then the last row of positive weight.  Mirrored by
+    :func:`harness.reference.kmeans_plusplus_ref`."""
     n_blocks = block_cumulative.shape[0]
     total = block_cumulative[n_blocks - 1]
     if not total > 0.0:
@@ -919,15 +928,15 @@ def _d2_sample(closest, block_cumulative, u, n):  # pragma: no cover - jitted
     b = min(np.searchsorted(block_cumulative, target, side="right"), n_blocks - 1)
     lo = b * SEEDING_BLOCK_ROWS
     hi = min(n, lo + SEEDING_BLOCK_ROWS)
-    running = block_cumulative[b - 1] if b > 0 else 0.0
-    idx = hi - 1
+    prefix = block_cumulative[b - 1] if b > 0 else 0.0
+    running = 0.0
     for i in range(lo, hi):
         running += closest[i]
-        if running > target:
-            idx = i
-            break
-    while closest[idx] == 0.0 and idx + 1 < n:
-        idx += 1
+        if prefix + running > target:
+            return i
+    idx = n - 1
+    while idx > 0 and closest[idx] == 0.0:
+        idx -= 1
     return idx
 
 
@@ -1122,8 +1131,8 @@ def kmeans_plusplus(X, k, rng, greedy=True):
 
     ``rng`` is a :class:`numpy.random.Generator`; all random numbers are drawn here, outside the
     kernel, so the result is the same with and without the JIT.  Returns ``(centers, indices)``.
-    Memory: a coordinate-major float64 copy of X (n·d·8 bytes) and 2·(2 + ⌊ln k⌋) rows of n
-    distances, for the duration of the call.
+    Memory: a coordinate-major float64 copy of X (n·d·8 bytes) and 2·(2 + ⌊ln k⌋) + 1 rows of n
+    distances (3 when not greedy), for the duration of the call.
     """
     n = X.shape[0]
     n_trials = 2 + int(math.log(k)) if greedy else 1

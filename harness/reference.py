@@ -74,12 +74,11 @@ def _d2_sample_ref(closest, block_cumulative, u):
     b = min(int(np.searchsorted(block_cumulative, target, side="right")), len(block_cumulative) - 1)
     lo, hi = b * SEEDING_BLOCK_ROWS, min(n, (b + 1) * SEEDING_BLOCK_ROWS)
     prefix = block_cumulative[b - 1] if b > 0 else 0.0
-    running = np.cumsum(np.concatenate([[prefix], closest[lo:hi]]))[1:]
-    hits = np.flatnonzero(running > target)
-    idx = lo + int(hits[0]) if len(hits) else hi - 1
-    while closest[idx] == 0.0 and idx + 1 < n:
-        idx += 1
-    return idx
+    hits = np.flatnonzero(prefix + np.cumsum(closest[lo:hi]) > target)  # cumsum: sequential from 0.0
+    if len(hits):
+        return lo + int(hits[0])
+    positive = np.flatnonzero(closest > 0)  # u·total rounded up to the total: the last positive row
+    return int(positive[-1]) if len(positive) else 0
 
 
 def kmeans_plusplus_ref(X, k, rng, greedy=True):
