@@ -847,6 +847,29 @@ def ball_decomposition_certificate(mixture, centers, *, distance_tol=0.5, guess_
     return BallDecomposition(kind, fixed, masses, float(margin_fixed), groups, exact, verdicts, tuple(touching))
 
 
+def _symmetry_tangents(ball_centers, centers):
+    """Tangents (each (m, d)) at ``centers`` of the rotations that fix every ball center: those of
+    the orthogonal complement of the balls' affine span (in d = 10 with k ≤ 8 balls, at least a
+    3-dimensional complement), b ↦ b̄ + A (b − b̄) with A antisymmetric on the complement.  G is
+    invariant under them, so they are flat directions wherever a center leaves the span."""
+    T = np.asarray(ball_centers, dtype=np.float64)
+    c = np.asarray(centers, dtype=np.float64)
+    mean = T.mean(axis=0)
+    d = T.shape[1]
+    _, sv, Vt = np.linalg.svd(T - mean)
+    rank = int((sv > 1e-9 * max(1.0, float(sv.max()) if sv.size else 1.0)).sum())
+    Q = Vt[rank:].T if rank < d else np.zeros((d, 0))  # (d, d − rank) basis of the complement
+    if rank < d and Vt.shape[0] < d:  # fewer balls than dimensions: complete the basis
+        full = np.linalg.svd(np.eye(d) - Vt[:rank].T @ Vt[:rank])[0]
+        Q = full[:, : d - rank]
+    out = []
+    for a in range(Q.shape[1]):
+        for b in range(a + 1, Q.shape[1]):
+            A = np.outer(Q[:, b], Q[:, a]) - np.outer(Q[:, a], Q[:, b])
+            out.append((c - mean) @ A.T)
+    return out
+
+
 def facet_certificate(mixture, centers, *, points=2**12, replicates=8, z=4.0, max_iter=300, seed=0):
     """A numerical verdict for a Stochastic Ball Model configuration in d >= 2 that
     :func:`ball_decomposition_certificate` cannot take (a cell meets a whole ball and part of
@@ -855,10 +878,11 @@ def facet_certificate(mixture, centers, *, points=2**12, replicates=8, z=4.0, ma
     (:func:`harness.within_ball.facet_hessian` with every ball).
 
     Known flat directions are projected out: the coordinates of a center whose cell misses every
-    ball (proved by :func:`_exclusion_margin`), and the rotations of a ball shared only by centers
-    that meet no other ball.  The smallest remaining eigenvalue against ``z`` standard errors
-    (their Frobenius norm bounds the spectral error): above is ``strict`` (``non-strict`` with
-    flat directions), below minus it ``saddle``, else ``inconclusive``.  Not exact: the fixed
+    ball (proved by :func:`_exclusion_margin`), the rotations of a ball shared only by centers
+    that meet no other ball, and the rotations fixing every ball (:func:`_symmetry_tangents`).
+    The smallest remaining eigenvalue against ``z`` standard errors (their Frobenius norm bounds
+    the spectral error): above is ``strict`` (``non-strict`` with flat directions), below minus
+    it ``saddle``, else ``inconclusive``.  Not exact: the fixed
     point carries the RQMC error of its nodes (~1e-3 radii) and the Hessian is taken there.
     Also ``inconclusive`` when a Voronoi boundary is tangent to a ball on a facet (G is not twice
     differentiable) or a center with no mass touches a ball, and ``not-stationary`` when the
@@ -915,7 +939,7 @@ def facet_certificate(mixture, centers, *, points=2**12, replicates=8, z=4.0, ma
                     if D[i] <= D.min() * (1 + 1e-9) + 1e-12 and D[j] <= D.min() * (1 + 1e-9) + 1e-12:
                         return "inconclusive", c, P, nan, nan, "a Voronoi boundary is tangent to a ball"
     H, se = within_ball.facet_hessian(c, r, ball_centers=T, **opts)
-    flat = []
+    flat = [v.ravel() for v in _symmetry_tangents(T, c)]
     for i in free:
         for a in range(d):
             v = np.zeros((m, d))

@@ -333,3 +333,20 @@ def test_facet_certificate_on_figure1_panels():
     kind, _, _, smallest, error, _ = pop.facet_certificate(mixture, panels["c"][1], **opts)
     assert kind == "saddle" and smallest < -error  # Figure 1c: Lloyd escapes it
     assert pop.facet_certificate(mixture, panels["d"][1], **opts)[0] == "not-stationary"
+
+
+def test_symmetry_tangents_are_rotations_that_fix_every_ball():
+    rng = np.random.default_rng(3)
+    T = rng.standard_normal((3, 5)) * 4  # three balls span a 2-D affine plane in R^5
+    c = rng.standard_normal((4, 5))
+    tangents = pop._symmetry_tangents(T, c)
+    assert len(tangents) == 3  # so(3) on the 3-D complement
+    for v in tangents:
+        # infinitesimally every center keeps its distance to every ball center (G is invariant):
+        # d/dt ‖c_i + t v_i − β*_s‖² = 2 (c_i − β*_s)·v_i = 0, to rounding of O(10) numbers
+        rates = np.einsum("isd,id->is", c[:, None] - T[None], v)
+        assert np.abs(rates).max() < 1e-12
+        assert np.linalg.norm(v) > 1e-3
+    assert np.linalg.matrix_rank(np.array([v.ravel() for v in tangents])) == 3
+    # balls spanning the plane leave no rotation
+    assert pop._symmetry_tangents(np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]]), c[:, :2]) == []
