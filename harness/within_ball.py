@@ -1,5 +1,5 @@
 """k-means of m centers on one uniform ball B(0, r) in R^d: the within-ball objective
-W(b) = ∫_B min_j ‖x − b_j‖² dx / |B| that a many-fit-one local minimum of G (eq. (3)) reduces to.
+W(b) = ∫_B min_j ‖x − b_j‖² dx / vol(B) that a many-fit-one local minimum of G (eq. (3)) reduces to.
 
 Closed forms for m = 2 (half-ball centroids, a Hessian whose boundary term is a flat (d−1)-disk);
 randomised QMC on the ball and on the Voronoi facets for any m.  Knows nothing of mixtures.
