@@ -72,16 +72,18 @@ def overlapping_data(draw):
     block_rows=st.sampled_from([7, UPDATE_BLOCK_ROWS]),
     n_groups=st.one_of(st.none(), st.integers(1, 24)),
     use_gemm=st.booleans(),
+    bounds=st.sampled_from([True, False, None]),
 )
-def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups, use_gemm):
+def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups, use_gemm, bounds):
     """Any number of center groups (one: Hamerly's bounds; k: one bound per center, as Elkan's),
-    searches screened by matrix products or not."""
+    searches screened by matrix products or not, or no bounds at all (the dense path of tiny k·d),
+    or whichever :func:`harness.kernels.use_bounds` picks."""
     X, init = case
     plain = plain_lloyd_steps(X, init, steps, block_rows)
     for m in range(1, steps + 1):
         stats = {}
         out, labels, min_sqdist, n_iter, converged = kernels.lloyd(
-            X, init, m, block_rows, stats=stats, n_groups=n_groups, use_gemm=use_gemm
+            X, init, m, block_rows, stats=stats, n_groups=n_groups, use_gemm=use_gemm, bounds=bounds
         )
         expected_centers, expected_labels = plain[n_iter]
         # the same centers and labels as plain Lloyd after n_iter updates, bit for bit
@@ -138,7 +140,7 @@ def test_bounds_skip_work_on_separated_data():
     X, _ = mixture.sample(400, seed=4)
     init = mixture.centers + 0.3
     stats = {}
-    out, labels, _, n_iter, converged = kernels.lloyd(X, init, 20, stats=stats)
+    out, labels, _, n_iter, converged = kernels.lloyd(X, init, 20, stats=stats, bounds=True)
     assert converged
     # the first assignment computes all k distances of every point; later ones mostly none
     assert stats["full_assignments"] - X.shape[0] < 0.5 * X.shape[0] * n_iter
@@ -185,16 +187,20 @@ def test_kmeans_plusplus_independent_of_thread_count():
     n_groups=st.integers(1, 12),
     steps=st.integers(1, 6),
     use_gemm=st.booleans(),
+    bounds=st.booleans(),
 )
-def test_ties_across_groups_go_to_the_lowest_index_as_in_plain_lloyd(seed, k, n_groups, steps, use_gemm):
+def test_ties_across_groups_go_to_the_lowest_index_as_in_plain_lloyd(seed, k, n_groups, steps, use_gemm, bounds):
     """Lattice data with exact ties and duplicated initial centers, split over groups in any order:
     the grouped search must pick the lowest index among equal distances, as plain Lloyd does (with
-    matrix-product screening, every exact tie falls back to the exact tile)."""
+    matrix-product screening, every exact tie falls back to the exact tile; without bounds, the
+    dense select keeps the first of equal distances)."""
     rng = np.random.default_rng(seed)
     X = rng.integers(-3, 4, (60, 2)).astype(np.float64)
     init = X[rng.integers(0, 60, k)].copy()  # duplicates likely
     plain = plain_lloyd_steps(X, init, steps)
-    out, labels, _, n_iter, _ = kernels.lloyd(X, init, steps, n_groups=min(n_groups, k), use_gemm=use_gemm)
+    out, labels, _, n_iter, _ = kernels.lloyd(
+        X, init, steps, n_groups=min(n_groups, k), use_gemm=use_gemm, bounds=bounds
+    )
     np.testing.assert_array_equal(out, plain[n_iter][0])
     np.testing.assert_array_equal(labels, plain[n_iter][1])
 
@@ -212,3 +218,21 @@ def test_gemm_screening_at_benchmark_size_equals_plain_lloyd(offset):
     np.testing.assert_array_equal(out, plain[n_iter][0])
     np.testing.assert_array_equal(labels, plain[n_iter][1])
     np.testing.assert_array_equal(min_sqdist, kernels.assign_labels(X, out)[1])
+
+
+def test_dense_path_is_chosen_for_tiny_center_work_only():
+    """The dense path (no bounds) below ``DENSE_MAX_CENTER_WORK``, except 1-D with many centers;
+    its distance count is plain Lloyd's n·k per assignment, and its result the bounded one's."""
+    assert not kernels.use_bounds(2, 8) and not kernels.use_bounds(4, 8) and not kernels.use_bounds(1, 16)
+    assert kernels.use_bounds(8, 32) and kernels.use_bounds(1, 32) and kernels.use_bounds(64, 256)
+    assert kernels.use_bounds(2, 8, True) and not kernels.use_bounds(8, 32, False)
+    mixture = GaussianMixture.with_separation(8, 2, 1.0, seed=21)
+    X, _ = mixture.sample(5000, seed=22)  # more than one tile and one update block
+    init = X[np.random.default_rng(2).choice(X.shape[0], 8, replace=False)].copy()
+    dense, bounded = {}, {}
+    a = kernels.lloyd(X, init, 25, 1000, stats=dense, bounds=False)
+    b = kernels.lloyd(X, init, 25, 1000, stats=bounded, bounds=True)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert dense["distances"] == X.shape[0] * 8 * (a[3] + 1)
+    assert bounded["distances"] < dense["distances"]
