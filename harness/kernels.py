@@ -506,8 +506,11 @@ def _assign_grouped(
             # two branch-free passes (a compaction: each row is written, the count advances only
             # when the row goes on; the branches they replace mispredict for the many points near
             # a boundary): first the loosened bounds, then the own-center distance of the rows
-            # they do not settle.  ``best_sq`` holds the rows' limits in between.  Measured at
-            # (1000000, 8, 32), two threads, 30 iterations: 0.96 s against 1.07 s with branches.
+            # they do not settle.  ``best_sq`` holds the rows' limits in between.  Measured on a
+            # 2-core Intel Xeon, 30 iterations: 0.96 s against 1.07 s with branches at (1000000,
+            # 8, 32), two threads; one thread, 121-133 ms against 158-167 ms at (200000, 2, 64)
+            # with the loosened bound tested also in d <= 2 (the branchy loop, on an AMD EPYC,
+            # had been faster recomputing every own-center distance there).
             m1 = 0
             for i in range(start, min(block_end, start + chunk)):
                 a = labels[i]
@@ -521,9 +524,7 @@ def _assign_grouped(
                 upper[i] = u
                 rows[m1] = i
                 best_sq[m1] = limit
-                # in few dimensions the own-center distance costs less than the test that would
-                # skip it: always tighten
-                m1 += not (d > TIGHTEN_ALWAYS_MAX_D and u * (1.0 + slack) < limit)
+                m1 += not (u * (1.0 + slack) < limit)
             for q in range(m1):  # m <= q: row q is read before anything is written at it
                 i = rows[q]
                 limit = best_sq[q]
@@ -587,12 +588,6 @@ def _assign_grouped(
         block_stats[b, 0] = changed
         block_stats[b, 1] = computed
         _accumulate_block(X, labels, b * block_rows, block_end, block_sums[b], block_counts[b])
-
-
-#: Up to this d the bounded assignment recomputes every point's distance to its own center instead
-#: of first testing the loosened bound.  Measured on a 2-core AMD EPYC, one thread, 30 iterations:
-#: 87 ms against 99 ms at (200000, 2, 8); no gain at (200000, 4, 8) (152 against 146 ms).
-TIGHTEN_ALWAYS_MAX_D = 2
 
 
 @numba.njit(**NUMBA_FLAGS)
