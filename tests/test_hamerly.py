@@ -236,3 +236,23 @@ def test_dense_path_is_chosen_for_tiny_center_work_only():
         np.testing.assert_array_equal(x, y)
     assert dense["distances"] == X.shape[0] * 8 * (a[3] + 1)
     assert bounded["distances"] < dense["distances"]
+
+
+@pytest.mark.parametrize("bounds", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_no_update_and_one_center_on_both_paths(bounds, dtype):
+    """``max_iter = 0``: the starting centers, their plain labels and distances, not converged; k = 1
+    (no other center: the half-gap is infinite): every label 0, the mean after one update."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((150, 3)).astype(dtype)
+    init = X[:5].copy()
+    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, init, 0, bounds=bounds)
+    np.testing.assert_array_equal(out, init)
+    expected_labels, expected_sqdist = kernels.assign_labels(X, init)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(min_sqdist, expected_sqdist)
+    assert (n_iter, converged) == (0, False)
+    plain = plain_lloyd_steps(X, X[:1], 1)
+    out, labels, _, n_iter, converged = kernels.lloyd(X, X[:1], 10, bounds=bounds)
+    assert (n_iter, converged) == (1, True) and not labels.any()  # no label can change
+    np.testing.assert_array_equal(out, plain[1][0])

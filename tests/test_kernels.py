@@ -326,8 +326,10 @@ def test_update_centers_block_rows(case):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("block_rows", [1, 7, 64])
-def test_results_independent_of_thread_count(dtype, block_rows):
-    """Partial sums are combined in block order, so centers are bit-identical for any thread count."""
+@pytest.mark.parametrize("bounds", [True, False])
+def test_results_independent_of_thread_count(dtype, block_rows, bounds):
+    """Partial sums are combined in block order, so centers are bit-identical for any thread count
+    (with bounds, and on the dense path of tiny k·d)."""
     most = numba.config.NUMBA_NUM_THREADS
     if most < 2:
         pytest.skip("needs at least two numba threads to compare thread counts")
@@ -343,7 +345,7 @@ def test_results_independent_of_thread_count(dtype, block_rows):
             numba.set_num_threads(threads)
             outputs[threads] = (
                 kernels.update_centers(X, labels, centers, block_rows=block_rows),
-                kernels.lloyd(X, centers, 50, block_rows),
+                kernels.lloyd(X, centers, 50, block_rows, bounds=bounds),
             )
     finally:
         numba.set_num_threads(previous)
@@ -372,19 +374,24 @@ def _reference_trajectory_is_unambiguous(X, centers, n_assignments):
     return True
 
 
-@example(case=CORNER_CASES[2], max_iter=5)
-@example(case=CORNER_CASES[3], max_iter=5)
-@given(case=data_and_centers(kinds=("grid", "fixed")), max_iter=st.integers(1, 20))
-def test_lloyd_matches_reference(case, max_iter):
+@example(case=CORNER_CASES[2], max_iter=5, bounds=True)
+@example(case=CORNER_CASES[3], max_iter=5, bounds=False)
+@given(
+    case=data_and_centers(kinds=("grid", "fixed")),
+    max_iter=st.integers(1, 20),
+    bounds=st.sampled_from([None, True, False]),
+)
+def test_lloyd_matches_reference(case, max_iter, bounds):
     # integer or 1/64-grid data: cell sums are exact, so centers are bit-identical whenever labels are
+    # (with bounds or without: the strategy's k·d are small, where None picks the dense path)
     X, centers = case
     assert is_exact(X), "the strategy must give exactly summable data for this comparison"
-    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, centers, max_iter)
+    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, centers, max_iter, bounds=bounds)
     centers_ref, labels_ref, n_iter_ref, converged_ref = reference.lloyd_ref(X, centers, max_iter)
     # lloyd_ref assigns once per update plus once at the start
     if not _reference_trajectory_is_unambiguous(X, centers, n_iter_ref + 1):
         event("lloyd: near-tie on the reference trajectory; only the invariants are compared")
-        _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged)
+        _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged, bounds)
         return
     event("lloyd: trajectories compared exactly")
     assert (n_iter, converged) == (n_iter_ref, converged_ref)
@@ -395,7 +402,7 @@ def test_lloyd_matches_reference(case, max_iter):
     np.testing.assert_allclose(min_sqdist, min_sqdist_ref, rtol=3 * sqdist_relative_error(X.shape[1]), atol=0)
 
 
-def _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged):
+def _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged, bounds=None):
     assert out.dtype == X.dtype and out.shape == centers.shape
     assert 1 <= n_iter <= max_iter
     assert converged or n_iter == max_iter
@@ -416,20 +423,20 @@ def _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_ite
         np.testing.assert_array_equal(counts, counts_ref)
         np.testing.assert_allclose(out, new_ref, rtol=0, atol=center_tolerance(X))
         # restarting from a fixed point converges after one update without moving
-        restart = kernels.lloyd(X, out, 1)
+        restart = kernels.lloyd(X, out, 1, bounds=bounds)
         np.testing.assert_array_equal(restart[0], out)
         np.testing.assert_array_equal(restart[1], labels)
         assert restart[3:] == (1, True)
 
 
-@example(case=CORNER_CASES[0], max_iter=1)
-@example(case=CORNER_CASES[4], max_iter=3)
-@given(case=data_and_centers(), max_iter=st.integers(1, 30))
-def test_lloyd_invariants(case, max_iter):
+@example(case=CORNER_CASES[0], max_iter=1, bounds=True)
+@example(case=CORNER_CASES[4], max_iter=3, bounds=True)
+@given(case=data_and_centers(), max_iter=st.integers(1, 30), bounds=st.sampled_from([None, True, False]))
+def test_lloyd_invariants(case, max_iter, bounds):
     X, centers = case
-    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, centers, max_iter)
+    out, labels, min_sqdist, n_iter, converged = kernels.lloyd(X, centers, max_iter, bounds=bounds)
     event(f"lloyd converged: {converged}")
-    _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged)
+    _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged, bounds)
 
 
 def test_lloyd_not_converged_when_capped():
