@@ -590,10 +590,22 @@ def _assign_grouped(
         _accumulate_block(X, labels, b * block_rows, block_end, block_sums[b], block_counts[b])
 
 
+#: Absolute slack of the bounds against gradual underflow.  The relative model of :func:`_lloyd`
+#: does not cover subnormal results: a product that underflows errs by up to 2^-1075 absolutely,
+#: so a computed squared distance by up to d·2^-1075 more, and a distance (sqrt is exact to u
+#: relatively, its argument is what errs) by up to √(d·2^-1075) = √d·2^-537.5.  Plain Lloyd's
+#: order of two squared distances is then kept when the distances differ by g with g² ≥
+#: 4d·2^-1075, i.e. g ≥ √d·2^-536.5.  2^-500 exceeds each of these terms for every d < 2^70, so
+#: subtracting it from a half-gap, and twice from a group's lower bound, covers the upper bound's
+#: error, the lower bound's and the margin g together.  (Found by a search at scales 1e-162 to
+#: 1e-155: 80 of 600 trajectories left plain Lloyd's without it; ``tests/test_hamerly.py``.)
+UNDERFLOW_SLACK = 2.0**-500
+
+
 @numba.njit(**NUMBA_FLAGS)
 def _half_gaps(centers, centers_t, shrink, half_gap, sq):  # pragma: no cover - jitted
     """``half_gap[j]`` = half the distance from center j to its nearest other center, times
-    ``shrink`` (< 1, the rounding slack); infinite when k = 1.  Serial: k²d is small, and one
+    ``shrink`` (< 1, the rounding slack), minus ``UNDERFLOW_SLACK``; infinite when k = 1.  Serial: k²d is small, and one
     parallel region less per iteration matters more on a busy machine."""
     k = centers.shape[0]
     for j in range(k):
@@ -602,7 +614,7 @@ def _half_gaps(centers, centers_t, shrink, half_gap, sq):  # pragma: no cover - 
         for other in range(k):
             if other != j and sq[other] < nearest:
                 nearest = sq[other]
-        half_gap[j] = 0.5 * math.sqrt(nearest) * shrink
+        half_gap[j] = 0.5 * math.sqrt(nearest) * shrink - UNDERFLOW_SLACK
 
 
 @numba.njit(**NUMBA_FLAGS)
@@ -711,7 +723,9 @@ def _lloyd(
     r_a(1 + 1.01γ) < r_j for all j ≠ a (the computed squares then keep their order).  So a label is
     kept, or a group left unsearched, only when û(1 + ε) < l̂_g - 4εR or (to keep a label)
     û(1 + ε) < ½ŝ(1 - ε) with ε = (2d + 16 + 2m)u ≥ ε_m + 1.01γ, which implies that inequality
-    for the true distances.  Only near-ties within this margin (relative ~1e-14) are searched,
+    for the true distances.  Gradual underflow adds absolute errors this model does not cover;
+    ``UNDERFLOW_SLACK`` (2^-500) is subtracted from the half-gaps and twice from the group bounds'
+    margin to cover them.  Only near-ties within this margin (relative ~1e-14) are searched,
     and searched distances use plain Lloyd's arithmetic.  With ``use_gemm`` the searches are
     screened by matrix products (:func:`_nearest_two_rows_gemm`), with the same labels.
     """
@@ -763,8 +777,8 @@ def _lloyd(
             _shifted_centers(current, members, group_start, origin, cg_rows, cg_norm2, cg_max_norm)
         _assign_grouped(
             X, current, centers_g, group_of, members, group_start, moved, half_gap, labels, upper, glower,
-            slack, 4.0 * slack * diameter, block_rows, block_sums, block_counts, block_stats, use_gemm, origin,
-            cg_rows, cg_norm2, cg_max_norm,
+            slack, 4.0 * slack * diameter + 2.0 * UNDERFLOW_SLACK, block_rows, block_sums, block_counts, block_stats,
+            use_gemm, origin, cg_rows, cg_norm2, cg_max_norm,
         )  # fmt: skip
         n_distances += block_stats[:, 1].sum()
         if block_stats[:, 0].sum() == 0:
