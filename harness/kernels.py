@@ -1256,20 +1256,17 @@ def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_g
     min_sqdist = np.empty(n, dtype=np.float64)
     out = np.empty((k, d), dtype=X.dtype)
     start = np.ascontiguousarray(centers, dtype=X.dtype)
-    if not use_bounds(d, k, bounds):
+    if use_bounds(d, k, bounds):
+        gemm = use_gemm_screening(n, d, k, use_gemm)
+        group_of = center_groups(start, n_groups, use_gemm=gemm)
+        members = np.argsort(group_of, kind="stable").astype(np.int64)  # index order within a group
+        group_start = np.concatenate([[0], np.cumsum(np.bincount(group_of))]).astype(np.int64)
+        with single_threaded_blas() if gemm else contextlib.nullcontext():
+            n_iter, converged, n_distances = _lloyd(
+                X, start, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out, gemm
+            )
+    else:
         n_iter, converged, n_distances = _lloyd_dense(X, start, max_iter, block_rows, labels, min_sqdist, out)
-        if stats is not None:
-            stats["distances"] = int(n_distances)
-            stats["full_assignments"] = float(n_distances) / k
-        return out, labels, min_sqdist, int(n_iter), bool(converged)
-    gemm = use_gemm_screening(n, d, k, use_gemm)
-    group_of = center_groups(start, n_groups, use_gemm=gemm)
-    members = np.argsort(group_of, kind="stable").astype(np.int64)  # index order within a group
-    group_start = np.concatenate([[0], np.cumsum(np.bincount(group_of))]).astype(np.int64)
-    with single_threaded_blas() if gemm else contextlib.nullcontext():
-        n_iter, converged, n_distances = _lloyd(
-            X, start, max_iter, block_rows, group_of, members, group_start, labels, min_sqdist, out, gemm
-        )
     if stats is not None:
         stats["distances"] = int(n_distances)
         stats["full_assignments"] = float(n_distances) / k
