@@ -206,7 +206,10 @@ def _nodes(mixture, points, replicates, seed):
     return _standard_nodes(model, mixture.dim, points, replicates, seed) * _scale(mixture)
 
 
-def _cell_integrals_qmc(mixture, c, points, replicates, seed):
+def _cell_integrals_qmc(mixture, c, points, replicates, seed, second_only=False):
+    """The RQMC cell integrals; with ``second_only`` just the (R, m, k) replicate squared-distance
+    integrals, computed by the same operations in the same order (so bit for bit the
+    ``replicate_second`` of the full call) without the masses and first moments."""
     base = _nodes(mixture, points, replicates, seed)  # (R, N, d), centred at 0
     R, N, d = base.shape
     m, k = c.shape[0], mixture.k
@@ -220,9 +223,12 @@ def _cell_integrals_qmc(mixture, c, points, replicates, seed):
         lab = np.argmin(D, axis=2)  # ties to the lowest index, as the sample labels
         dmin = np.take_along_axis(D, lab[..., None], axis=2)[..., 0]
         onehot = lab[..., None] == np.arange(m)  # (R, N, m)
-        mass[:, :, s] = onehot.mean(axis=1)
-        first[:, :, s, :] = np.einsum("rnm,rnd->rmd", onehot, X) / N
+        if not second_only:
+            mass[:, :, s] = onehot.mean(axis=1)
+            first[:, :, s, :] = np.einsum("rnm,rnd->rmd", onehot, X) / N
         second[:, :, s] = np.einsum("rnm,rn->rm", onehot, dmin) / N
+    if second_only:
+        return second
 
     def stats(a):
         return a.mean(axis=0), a.std(axis=0, ddof=1) / math.sqrt(R)
@@ -441,14 +447,27 @@ def whole_ball_certificate(mixture, centers, *, distance_tol=0.5):
     return kind, fixed, masses, float(margin_fixed)
 
 
-def _delta_G(mixture, c, v, t, qmc):
-    """G(β + t v) − G(β) with its standard error (paired over the same QMC replicates)."""
-    a = cell_integrals(mixture, c, **qmc)
-    b = cell_integrals(mixture, c + t * v, **qmc)
+def _delta_G(mixture, c, v, t, qmc, at_c=None):
+    """G(β + t v) − G(β) with its standard error (paired over the same QMC replicates).
+
+    ``at_c`` is ``cell_integrals(mixture, c, **qmc)`` if the caller has it: β's integrals are then
+    not recomputed, and for β + t v only the squared-distance integrals are (the same numbers).
+    """
+    a = cell_integrals(mixture, c, **qmc) if at_c is None else at_c
     k = mixture.k
     if a.exact:
+        b = cell_integrals(mixture, c + t * v, **qmc)
         return float((b.second.sum() - a.second.sum()) / k), 0.0
-    diffs = (b.replicate_second.sum(axis=(1, 2)) - a.replicate_second.sum(axis=(1, 2))) / k
+    moved = _check_centers(mixture, c + t * v)
+    b_second = _cell_integrals_qmc(
+        mixture,
+        moved,
+        int(qmc.get("qmc_points", QMC_POINTS)),
+        int(qmc.get("replicates", QMC_REPLICATES)),
+        int(qmc.get("seed", 0)),
+        second_only=True,
+    )
+    diffs = (b_second.sum(axis=(1, 2)) - a.replicate_second.sum(axis=(1, 2))) / k
     return float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(len(diffs)))
 
 
@@ -528,7 +547,7 @@ def is_local_minimum(
                     v[i], v[j] = -ax, ax
                     v /= np.linalg.norm(v)
                     for t in (0.3, 0.1, 0.03):
-                        dg, se = _delta_G(mixture, c, v, t * scale, qmc)
+                        dg, se = _delta_G(mixture, c, v, t * scale, qmc, ci)
                         if best is None or dg < best[0]:
                             best = (dg, se, v, t * scale)
                 dg, se, v, t = best
@@ -560,7 +579,7 @@ def is_local_minimum(
         v = -g / gnorm
         best = None
         for t in (1e-2, 1e-3, 1e-4):
-            dg, se = _delta_G(mixture, c, v, t * scale, qmc)
+            dg, se = _delta_G(mixture, c, v, t * scale, qmc, ci)
             if best is None or dg < best[0]:
                 best = (dg, se, t * scale)
         return LocalMinimum(
@@ -584,7 +603,7 @@ def is_local_minimum(
             curv_tol = 1e-9
             if eig[0] < -curv_tol:
                 v = vecs[:, :1].reshape(m, 1)
-                dg, _ = _delta_G(mixture, c, v, 1e-3 * scale, qmc)
+                dg, _ = _delta_G(mixture, c, v, 1e-3 * scale, qmc, ci)
                 return LocalMinimum(
                     "saddle",
                     gnorm,
@@ -610,7 +629,7 @@ def is_local_minimum(
     for v in dirs:
         for sign in (1.0, -1.0):
             for t in steps:
-                dg, se = _delta_G(mixture, c, sign * v, t * scale, qmc)
+                dg, se = _delta_G(mixture, c, sign * v, t * scale, qmc, ci)
                 if dg < -max(z * se, round_tol):
                     if worst is None or dg < worst[0]:
                         worst = (dg, se, sign * v, t * scale)

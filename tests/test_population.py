@@ -350,3 +350,23 @@ def test_symmetry_tangents_are_rotations_that_fix_every_ball():
     assert np.linalg.matrix_rank(np.array([v.ravel() for v in tangents])) == 3
     # balls spanning the plane leave no rotation
     assert pop._symmetry_tangents(np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]]), c[:, :2]) == []
+
+
+@pytest.mark.parametrize("model", ["ball", "gaussian"])
+def test_directional_step_reuses_the_base_integrals_bit_for_bit(model):
+    """``_delta_G`` with the caller's base integrals and the second-only RQMC pass returns exactly
+    what recomputing both full cell integrals returns (the same operations in the same order), so
+    the speed-up cannot change a verdict."""
+    mixture = (BallMixture if model == "ball" else GaussianMixture).with_separation(3, 3, 4.0, seed=1)
+    rng = np.random.default_rng(7)
+    c = mixture.centers + 0.3 * rng.standard_normal(mixture.centers.shape)
+    c = np.vstack([c, c[:1] + 0.5])  # one more center than clusters: m != k
+    qmc = {"qmc_points": 256, "replicates": 3}
+    v = rng.standard_normal(c.shape)
+    for t in (1e-1, 1e-3):
+        a = pop.cell_integrals(mixture, c, **qmc)
+        b = pop.cell_integrals(mixture, c + t * v, **qmc)
+        diffs = (b.replicate_second.sum(axis=(1, 2)) - a.replicate_second.sum(axis=(1, 2))) / mixture.k
+        expected = (float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(len(diffs))))
+        assert pop._delta_G(mixture, c, v, t, qmc, a) == expected
+        assert pop._delta_G(mixture, c, v, t, qmc) == expected
