@@ -164,4 +164,11 @@ def corner_cases():
         # (instead of one relative to the data) stops at once
         make_case(ball(4, 2, 6.0, seed=10), 400, 4, 30, "random", 31, placement="tiny-scale"),
         make_case(ball(3, 2, 10.0, seed=11), 5, 3, 32, "k-means++", 33),  # k < n < 2k
+        # sizes past the drawn ranges (true k <= 6, d <= 4), where implementations switch code paths
+        # (unrolled or blocked loops, bounds, matrix-product distances): k = 7 (labels up to 6),
+        # d = 33 with k·d = 264 (two more centers than clusters, so that Voronoi boundaries cross
+        # the data and every coordinate of a distance matters), and k = 40
+        make_case(ball(7, 2, 10.0, seed=12), 700, 7, 34, "k-means++", 35),
+        make_case(gauss(6, 33, 10.0, seed=13), 600, 8, 36, "k-means++", 37),
+        make_case(ball(40, 3, 10.0, seed=14), 800, 40, 38, "k-means++", 39),
     ]

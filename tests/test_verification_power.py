@@ -37,6 +37,8 @@ BROKEN = {
     "degenerate_k1_bug": ["fixed_point"],
     "degenerate_d1_bug": ["output_contract"],
     "duplicate_points_bug": ["fixed_point"],
+    "label_roundtrip_bug": ["fixed_point"],
+    "high_dim_bug": ["fixed_point"],
 }
 
 CORRECT = ["lloyd_numpy", "lloyd_expansion", "lloyd_float32", "lloyd_elkan_like", "lloyd_relocate", "sklearn_wrapper"]

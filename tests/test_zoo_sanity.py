@@ -176,6 +176,19 @@ def _relabel_scenario(f):
     return _problems(f, X, 4, _run(f, X, 4, init=init, seed=0))
 
 
+def _k7_scenario(f):
+    X, truth = _balls(2100, k=7)
+    return _problems(f, X, 7, _run(f, X, 7, init=truth, seed=0))
+
+
+def _high_dim_scenario(f):
+    # two balls in d = 33 apart along the last axis only: that coordinate decides every label
+    truth = np.zeros((2, 33))
+    truth[:, -1] = [-3.0, 3.0]
+    X, _ = BallMixture(truth, 1.0).sample(600, seed=1)
+    return _problems(f, X, 2, _run(f, X, 2, init=truth, seed=0))
+
+
 SEPARATED = _fixed_point_on(*_balls())
 SCENARIOS = {
     "separated": SEPARATED,
@@ -196,6 +209,8 @@ SCENARIOS = {
     "tolerance": _tolerance_scenario,
     "l1": _l1_scenario,
     "relabel": _relabel_scenario,
+    "k7": _k7_scenario,
+    "high_dim": _high_dim_scenario,
 }
 
 #: The scenario that exposes each broken target.
@@ -224,6 +239,8 @@ TRIGGER = {
     "degenerate_k1_bug": "k1",
     "degenerate_d1_bug": "d1",
     "duplicate_points_bug": "duplicates",
+    "label_roundtrip_bug": "k7",
+    "high_dim_bug": "high_dim",
 }
 
 

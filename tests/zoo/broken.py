@@ -544,6 +544,37 @@ def duplicate_points_bug(X, k, *, init=None, seed=None):
     return out
 
 
+@harness.target
+def label_roundtrip_bug(X, k, *, init=None, seed=None):
+    """Bug: labels pass through a float "fraction of k" (``label * (1/k)``, stored for a plot) and
+    back with ``astype(int)``: truncation turns label 5 into 4 at k = 7 (and 7 into 6 at k = 9).
+
+    Correct for k <= 6 and most larger k.  Caught by: fixed_point (a label is not a nearest
+    center) at k = 7 with at least six non-empty cells (the k = 7 corner case).
+    """
+    out = _lloyd(X, k, init, seed)
+    out["labels"] = ((out["labels"] * (1.0 / k)) * k).astype(np.int64)
+    return out
+
+
+@harness.target
+def high_dim_bug(X, k, *, init=None, seed=None):
+    """Bug: a "high-dimensional" distance path (d > 10) has an off-by-one and drops the last
+    coordinate.
+
+    Correct for d <= 10.  Caught by: fixed_point (a label is not a nearest center) when d > 10 and
+    a Voronoi boundary crosses the data (more centers than clusters: the d = 33 corner case);
+    between well-separated clusters one coordinate of 33 rarely changes the nearest center.
+    """
+
+    def assign(X, C):
+        if X.shape[1] > 10:
+            return _assign(X[:, :-1], C[:, :-1])
+        return _assign(X, C)
+
+    return _lloyd(X, k, init, seed, assign=assign)
+
+
 BROKEN = [
     wrong_update,
     wrong_update_shrink,
@@ -570,4 +601,6 @@ BROKEN = [
     degenerate_k1_bug,
     degenerate_d1_bug,
     duplicate_points_bug,
+    label_roundtrip_bug,
+    high_dim_bug,
 ]
