@@ -101,6 +101,7 @@ class WorkerReply:
     seconds: float
     input_unchanged: bool
     warnings: int
+    modified_inputs: tuple = ()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -226,7 +227,12 @@ def _call_target(target, X, k, init, seed):
         return ("oom", "".join(traceback.format_exception_only(type(exc), exc)).strip())
     except BaseException as exc:  # noqa: BLE001 - SystemExit from the target is the target's error too
         return ("raised", type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
-    unchanged = bool(np.array_equal(X, X_before) and (init is None or np.array_equal(init, init_before)))
+    modified = tuple(
+        name
+        for name, now, before in (("X", X, X_before), ("init", init, init_before))
+        if now is not None and not np.array_equal(now, before)
+    )
+    unchanged = not modified
     try:
         fit = normalise_output(out, seconds)
     except Exception as exc:  # noqa: BLE001
@@ -241,6 +247,7 @@ def _call_target(target, X, k, init, seed):
             seconds=seconds,
             input_unchanged=unchanged,
             warnings=len(caught),
+            modified_inputs=modified,
         ),
     )
 
@@ -439,7 +446,14 @@ class TargetWorker:
         if kind == "ok":
             r = reply[1]
             return WorkerReply(
-                _unpack(r.centers), _unpack(r.labels), r.converged, r.n_iter, r.seconds, r.input_unchanged, r.warnings
+                _unpack(r.centers),
+                _unpack(r.labels),
+                r.converged,
+                r.n_iter,
+                r.seconds,
+                r.input_unchanged,
+                r.warnings,
+                r.modified_inputs,
             )
         if kind == "raised":
             _, type_name, message, text = reply

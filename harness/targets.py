@@ -58,6 +58,8 @@ class Fit:
     raw_centers: Any = field(default=None, repr=False)
     raw_labels: Any = field(default=None, repr=False)
     input_unchanged: bool = True
+    #: which of the caller's arrays the target modified in place (``"X"``, ``"init"``)
+    modified_inputs: tuple = ()
 
 
 @dataclass(frozen=True)

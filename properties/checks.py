@@ -40,7 +40,11 @@ def contract_arrays(case_X, k, fit):
     """Validate the shape/type contract and return ``(centers (k, d) float64, labels (n,) int64)``."""
     n, d = case_X.shape
     if not fit.input_unchanged:
-        raise PropertyFailure("the target modified its input X in place (the caller's data must be left unchanged)")
+        names = " and ".join(fit.modified_inputs) or "X or init"
+        raise PropertyFailure(
+            f"the target modified its input {names} in place (the caller's arrays must be left unchanged)",
+            modified=list(fit.modified_inputs),
+        )
     try:
         centers = np.asarray(fit.raw_centers)
     except Exception as exc:  # noqa: BLE001 - anything unconvertible is a contract breach

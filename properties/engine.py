@@ -113,9 +113,13 @@ class Runner:
             fit = normalise_output(out, seconds)
         except Exception as exc:  # noqa: BLE001 - a malformed answer is the target's failure
             raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
-        unchanged = np.array_equal(X_given, X) and (init is None or np.array_equal(init_given, init))
-        if not unchanged:
-            fit = replace(fit, input_unchanged=False)
+        modified = tuple(
+            name
+            for name, now, before in (("X", X_given, X), ("init", init_given, init))
+            if before is not None and not np.array_equal(now, before)
+        )
+        if modified:
+            fit = replace(fit, input_unchanged=False, modified_inputs=modified)
         return fit
 
     def _call_worker(self, worker, X, k, init, seed) -> Fit:
@@ -137,6 +141,7 @@ class Runner:
             raw_centers=r.centers,
             raw_labels=r.labels,
             input_unchanged=r.input_unchanged,
+            modified_inputs=r.modified_inputs,
         )
 
 

@@ -96,7 +96,7 @@ def test_input_mutation_is_seen_across_the_process_boundary(tmp_path, monkeypatc
     finally:
         target.fit.close()
     assert r.status == "fail"
-    assert "modified its input" in r.message
+    assert "modified its input X in place" in r.message
 
 
 def test_correct_target_passes_isolated_and_the_worker_is_reused():

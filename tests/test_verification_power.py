@@ -39,6 +39,7 @@ BROKEN = {
     "duplicate_points_bug": ["fixed_point"],
     "label_roundtrip_bug": ["fixed_point"],
     "high_dim_bug": ["fixed_point"],
+    "init_mutation": ["output_contract"],
 }
 
 CORRECT = ["lloyd_numpy", "lloyd_expansion", "lloyd_float32", "lloyd_elkan_like", "lloyd_relocate", "sklearn_wrapper"]
@@ -53,6 +54,13 @@ def test_broken_target_is_caught(name):
     assert caught, f"{name} passed {BROKEN[name]}"
     r = caught[0]
     assert r.case is not None and r.message  # a readable minimal case comes with the failure
+
+
+@pytest.mark.parametrize(("name", "what"), [("input_mutation", "X"), ("init_mutation", "init")])
+def test_modified_input_is_named(name, what):
+    r = run_check(load_target(ZOO.format("broken", name)), "output_contract", profile="quick", seed=0)
+    assert r.status == "fail"
+    assert f"modified its input {what} in place" in r.message
 
 
 def test_honest_early_stop_is_not_converged():

@@ -189,6 +189,15 @@ def _high_dim_scenario(f):
     return _problems(f, X, 2, _run(f, X, 2, init=truth, seed=0))
 
 
+
+def _init_unchanged_scenario(f):
+    X, truth = _balls(500)
+    init = truth + 0.1
+    before = init.copy()
+    _run(f, X, 4, init=init, seed=0)
+    return [] if np.array_equal(init, before) else ["init was modified"]
+
+
 SEPARATED = _fixed_point_on(*_balls())
 SCENARIOS = {
     "separated": SEPARATED,
@@ -211,6 +220,7 @@ SCENARIOS = {
     "relabel": _relabel_scenario,
     "k7": _k7_scenario,
     "high_dim": _high_dim_scenario,
+    "init_unchanged": _init_unchanged_scenario,
 }
 
 #: The scenario that exposes each broken target.
@@ -241,6 +251,7 @@ TRIGGER = {
     "duplicate_points_bug": "duplicates",
     "label_roundtrip_bug": "k7",
     "high_dim_bug": "high_dim",
+    "init_mutation": "init_unchanged",
 }
 
 

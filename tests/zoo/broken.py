@@ -575,6 +575,20 @@ def high_dim_bug(X, k, *, init=None, seed=None):
     return _lloyd(X, k, init, seed, assign=assign)
 
 
+
+@harness.target
+def init_mutation(X, k, *, init=None, seed=None):
+    """Bug: writes the final centers into the caller's ``init`` array ("to save a copy"); the
+    answer itself is correct.
+
+    Caught by: output_contract (input modified, naming ``init``) whenever ``init`` is given.
+    """
+    out = _lloyd(X, k, init, seed)
+    if init is not None:
+        init[...] = out["centers"]
+    return out
+
+
 BROKEN = [
     wrong_update,
     wrong_update_shrink,
@@ -603,4 +617,5 @@ BROKEN = [
     duplicate_points_bug,
     label_roundtrip_bug,
     high_dim_bug,
+    init_mutation,
 ]
