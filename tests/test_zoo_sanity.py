@@ -189,7 +189,6 @@ def _high_dim_scenario(f):
     return _problems(f, X, 2, _run(f, X, 2, init=truth, seed=0))
 
 
-
 def _init_unchanged_scenario(f):
     X, truth = _balls(500)
     init = truth + 0.1

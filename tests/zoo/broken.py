@@ -575,7 +575,6 @@ def high_dim_bug(X, k, *, init=None, seed=None):
     return _lloyd(X, k, init, seed, assign=assign)
 
 
-
 @harness.target
 def init_mutation(X, k, *, init=None, seed=None):
     """Bug: writes the final centers into the caller's ``init`` array ("to save a copy"); the
