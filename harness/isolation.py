@@ -212,7 +212,7 @@ def _set_memory_limit(limit):
 
 
 def _call_target(target, X, k, init, seed):
-    from harness.targets import normalise_output
+    from harness.targets import modified_inputs, normalise_output
 
     n, d = X.shape
     X_before = X.copy()
@@ -227,11 +227,7 @@ def _call_target(target, X, k, init, seed):
         return ("oom", "".join(traceback.format_exception_only(type(exc), exc)).strip())
     except BaseException as exc:  # noqa: BLE001 - SystemExit from the target is the target's error too
         return ("raised", type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
-    modified = tuple(
-        name
-        for name, now, before in (("X", X, X_before), ("init", init, init_before))
-        if now is not None and not np.array_equal(now, before)
-    )
+    modified = modified_inputs(X, X_before, init, init_before)
     unchanged = not modified
     try:
         fit = normalise_output(out, seconds)

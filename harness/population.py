@@ -447,6 +447,13 @@ def whole_ball_certificate(mixture, centers, *, distance_tol=0.5):
     return kind, fixed, masses, float(margin_fixed)
 
 
+def _replicate_second(mixture, centers, *, qmc_points=QMC_POINTS, replicates=QMC_REPLICATES, seed=0):
+    """``cell_integrals(...).replicate_second`` (d >= 2) without the masses and first moments;
+    the caller has validated the QMC arguments."""
+    c = _check_centers(mixture, centers)
+    return _cell_integrals_qmc(mixture, c, int(qmc_points), int(replicates), int(seed), second_only=True)
+
+
 def _delta_G(mixture, c, v, t, qmc, at_c=None):
     """G(β + t v) − G(β) with its standard error (paired over the same QMC replicates).
 
@@ -458,15 +465,7 @@ def _delta_G(mixture, c, v, t, qmc, at_c=None):
     if a.exact:
         b = cell_integrals(mixture, c + t * v, **qmc)
         return float((b.second.sum() - a.second.sum()) / k), 0.0
-    moved = _check_centers(mixture, c + t * v)
-    b_second = _cell_integrals_qmc(
-        mixture,
-        moved,
-        int(qmc.get("qmc_points", QMC_POINTS)),
-        int(qmc.get("replicates", QMC_REPLICATES)),
-        int(qmc.get("seed", 0)),
-        second_only=True,
-    )
+    b_second = _replicate_second(mixture, c + t * v, **qmc)
     diffs = (b_second.sum(axis=(1, 2)) - a.replicate_second.sum(axis=(1, 2))) / k
     return float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(len(diffs)))
 

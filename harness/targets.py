@@ -179,6 +179,12 @@ def _field(out, name):
     return getattr(out, name, None)
 
 
+def modified_inputs(X, X_before, init, init_before) -> tuple:
+    """The names (``"X"``, ``"init"``) of the caller's arrays that a call changed in place."""
+    pairs = (("X", X, X_before), ("init", init, init_before))
+    return tuple(name for name, now, before in pairs if before is not None and not np.array_equal(now, before))
+
+
 def normalise_output(out, seconds: float = 0.0) -> Fit:
     """Accept ``(centers, labels)``, a mapping or an object with ``centers``/``labels`` (or
     scikit-learn's ``cluster_centers_``/``labels_``) and optional ``converged``/``n_iter``."""

@@ -20,7 +20,7 @@ from hypothesis.errors import Flaky
 from harness.case import Case
 from harness.errors import NotApplicable, PropertyFailure
 from harness.isolation import BadOutput, TargetAborted, TargetOutOfMemory, TargetRaised, TargetWorker
-from harness.targets import Fit, Target, normalise_output
+from harness.targets import Fit, Target, modified_inputs, normalise_output
 from properties.checks import NotConverged
 from properties.suite import CHECKS, profile_settings
 from strategies import corner_cases, datasets
@@ -113,11 +113,7 @@ class Runner:
             fit = normalise_output(out, seconds)
         except Exception as exc:  # noqa: BLE001 - a malformed answer is the target's failure
             raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
-        modified = tuple(
-            name
-            for name, now, before in (("X", X_given, X), ("init", init_given, init))
-            if before is not None and not np.array_equal(now, before)
-        )
+        modified = modified_inputs(X_given, X, init_given, init)
         if modified:
             fit = replace(fit, input_unchanged=False, modified_inputs=modified)
         return fit
