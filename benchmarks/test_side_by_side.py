@@ -6,9 +6,9 @@ keeps the smallest shape only."""
 import numpy as np
 import pytest
 
-from harness import kernels
-from harness.bench import make_runner
 from harness.errors import MissingDependency
+from harness.numerics import kernels
+from harness.studies.bench import make_runner
 
 from .common import SHAPES, data
 

@@ -9,9 +9,9 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from harness import config as _config  # noqa: F401  (first: quiets OpenBLAS's idle threads, see config)
-from harness.api import KMeansResult, kmeans, lloyd
+from harness.clustering.kmeans import KMeansResult, kmeans, lloyd
 from harness.errors import InvalidArgument, MissingDependency, PropertyFailure
-from harness.models import BallMixture, GaussianMixture
+from harness.theory.models import BallMixture, GaussianMixture
 
 # The one source of the version is pyproject.toml's ``version``; the CLI's --version prints this.
 try:
@@ -29,7 +29,7 @@ def __getattr__(name):  # imported lazily: targets pull in peers' adapters, KMea
         from harness.errors import require
 
         require("sklearn", "peers", "harness.KMeans")
-        from harness.estimator import KMeans
+        from harness.clustering.estimator import KMeans
 
         return KMeans
     raise AttributeError(f"module 'harness' has no attribute {name!r}")

@@ -1,13 +1,13 @@
 """Configuration defined once: numba flags, kernel chunk sizes, and the Hypothesis profile names.
 
-Tolerances are derived in :mod:`harness.tolerances`; this module holds only constants.
+Tolerances are derived in :mod:`harness.numerics.tolerances`; this module holds only constants.
 """
 
 from __future__ import annotations
 
 import os
 
-#: Flags for every ``numba.njit`` in :mod:`harness.kernels`.  ``fastmath`` stays off: it would let
+#: Flags for every ``numba.njit`` in :mod:`harness.numerics.kernels`.  ``fastmath`` stays off: it would let
 #: LLVM reassociate sums, and the harness promises results that do not depend on the build.
 NUMBA_FLAGS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 

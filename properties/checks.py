@@ -2,8 +2,8 @@
 :class:`PropertyFailure` with the numbers that broke it.
 
 ``fit`` is what the target returned for the case; ``runner(X, k, init=..., seed=...)`` calls the
-target again (``runner.target`` is the :class:`harness.targets.Target`).  A check that does not
-apply raises :class:`NotApplicable`.  Tolerances come from :mod:`harness.tolerances`, where each is
+target again (``runner.target`` is the :class:`harness.targets.declaration.Target`).  A check that does not
+apply raises :class:`NotApplicable`.  Tolerances come from :mod:`harness.numerics.tolerances`, where each is
 derived.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import api, kernels, tolerances
+from harness.clustering import kmeans as api
 from harness.errors import NotApplicable, PropertyFailure
-from harness.reference import kmeans_1d_optimal_ref, sqdist_ref
+from harness.numerics import kernels, tolerances
+from harness.numerics.reference import kmeans_1d_optimal_ref, sqdist_ref
 
 __all__ = ["NotConverged", "check_output_contract", "check_fixed_point", "check_objective_not_worse_than_init"]
 

@@ -17,10 +17,10 @@ from hypothesis import example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
-from harness.case import Case
+from harness.cases.case import Case
 from harness.errors import NotApplicable, PropertyFailure
-from harness.isolation import BadOutput, TargetAborted, TargetOutOfMemory, TargetRaised, TargetWorker
-from harness.targets import Fit, Target, modified_inputs, normalise_output
+from harness.targets.declaration import Fit, Target, modified_inputs, normalise_output
+from harness.targets.worker import BadOutput, TargetAborted, TargetOutOfMemory, TargetRaised, TargetWorker
 from properties.checks import NotConverged
 from properties.suite import CHECKS, profile_settings
 from strategies import corner_cases, datasets
@@ -60,7 +60,7 @@ class CheckResult:
     message: str = ""
     case: dict | None = None
     details: dict = field(default_factory=dict)
-    #: per case, the paper's structure of the solution (structure checks only; harness.structure)
+    #: per case, the paper's structure of the solution (structure checks only; harness.theory.structure)
     structure: list | None = None
 
     @property
@@ -81,7 +81,7 @@ class CheckResult:
 class Runner:
     """Calls a target on a copy of the data and notes whether the copy was modified.
 
-    A target whose ``fit`` is a :class:`~harness.isolation.TargetWorker` runs in its worker
+    A target whose ``fit`` is a :class:`~harness.targets.worker.TargetWorker` runs in its worker
     process (the copy is compared there, before and after the call); any other runs in-process.
     Whatever it returns is normalised here: an answer that is not a k-means answer (a string,
     None, ...) is a :class:`PropertyFailure`, never an error of the harness.

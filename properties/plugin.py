@@ -33,7 +33,7 @@ def make_check(name, profile=None):
     """A callable ``check(target)`` that runs one named check and raises on failure."""
 
     def check(target, *, seed=0):
-        from harness.targets import load_target
+        from harness.targets.declaration import load_target
         from properties.engine import run_check
 
         t = load_target(target)
@@ -42,7 +42,7 @@ def make_check(name, profile=None):
         if not result.passed:
             text = f"{name}: {result.status}: {result.message}"
             if result.case:
-                from harness.case import Case
+                from harness.cases.case import Case
 
                 text += f"\nminimal case: {Case.from_record(result.case).describe()}"
                 text += f"\ncase record: {result.case}"

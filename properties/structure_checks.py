@@ -12,9 +12,10 @@ import math
 
 import numpy as np
 
-from harness import kernels, structure, tolerances
 from harness.errors import NotApplicable, PropertyFailure
-from harness.models import BallMixture
+from harness.numerics import kernels, tolerances
+from harness.theory import structure
+from harness.theory.models import BallMixture
 from properties.checks import contract_arrays
 
 __all__ = ["check_partition_structure", "check_truth_is_global_minimum", "VERDICT_MIN_CLUSTER_POINTS"]
@@ -23,7 +24,7 @@ __all__ = ["check_partition_structure", "check_truth_is_global_minimum", "VERDIC
 #: population local minima; a correct Lloyd can stop at a sample fixed point near a population saddle
 #: when clusters are small (seen: a 2-fit-3 split of a cluster on symmetric lattices, a far center
 #: left empty with the rest in a many-fit-many shape).  Measured with :func:`false_alarm_rate`
-#: (harness.api Lloyd, every init kind, jittered Theorem 1 instances): 0 of 1500 cases at 64 and 0 of
+#: (harness.clustering.kmeans Lloyd, every init kind, jittered Theorem 1 instances): 0 of 1500 cases at 64 and 0 of
 #: 1500 at 128 points per cluster (0 of 3000 from 64 on: rate < 1e-3 at 95% confidence); before
 #: the jitter 1 of 1500 at 16, 32 and 64.  Below this size the structure is reported without verdict.
 VERDICT_MIN_CLUSTER_POINTS = 64
@@ -59,7 +60,7 @@ def structure_applicability(case, target) -> str | None:
 def check_partition_structure(case, fit, runner):
     """Theorem 1 (balls) / Theorem 2 (Gaussians): the solution's centers split into many/one-fit-one,
     one-fit-many and almost-empty associations within the theorem's bounds plus the finite-sample
-    slack of :func:`harness.structure.finite_sample_slack`.  A hard verdict only from
+    slack of :func:`harness.theory.structure.finite_sample_slack`.  A hard verdict only from
     :data:`VERDICT_MIN_CLUSTER_POINTS` points per cluster."""
     target = runner.target
     why = structure_applicability(case, target)
@@ -209,13 +210,13 @@ def check_truth_is_global_minimum(case, fit, runner):
 
 
 def false_alarm_rate(cluster_points: int, cases: int, *, seed: int = 0, gaussian: bool = False, max_k: int = 4):
-    """Run the correct reference (harness.api Lloyd, from each case's init or k-means++) on
+    """Run the correct reference (harness.clustering.kmeans Lloyd, from each case's init or k-means++) on
     ``cases`` random Theorem 1 (or 2) instances with ``cluster_points`` points per cluster and
     return ``(failures, cases, worst ratios)``: how often a correct solution lacks the structure
     (with the finite-sample slack).  Used to choose :data:`VERDICT_MIN_CLUSTER_POINTS`."""
-    from harness import api
-    from harness.case import INIT_KINDS
-    from harness.targets import Fit
+    from harness.cases.case import INIT_KINDS
+    from harness.clustering import kmeans as api
+    from harness.targets.declaration import Fit
     from strategies.datasets import make_case
     from strategies.theorems import theorem1_mixture, theorem2_mixture
 

@@ -1,4 +1,4 @@
-"""The ``datasets`` strategy: a full verification input (a :class:`harness.case.Case`).
+"""The ``datasets`` strategy: a full verification input (a :class:`harness.cases.case.Case`).
 
 The input space covers what breaks real implementations: degenerate sizes (k = 1, d = 1, n close
 to k, duplicate points, fewer distinct points than k), scale (clusters of over 10^4 points), data
@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from harness.case import INIT_KINDS, Case
-from harness.models import BallMixture, GaussianMixture
+from harness.cases.case import INIT_KINDS, Case
+from harness.theory.models import BallMixture, GaussianMixture
 from strategies.inits import build_init
 from strategies.mixtures import ball_mixtures, gaussian_mixtures
 

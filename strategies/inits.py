@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import api, kernels
+from harness.clustering import kmeans as api
+from harness.numerics import kernels
 
 
 def build_init(kind: str, X, mixture, k: int, init_seed: int):

@@ -12,7 +12,7 @@ import math
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from harness.models import BallMixture, GaussianMixture
+from harness.theory.models import BallMixture, GaussianMixture
 
 
 def _check_int_range(lo_name, lo, hi_name, hi, minimum):

@@ -15,9 +15,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from harness.case import INIT_KINDS
-from harness.models import BallMixture, GaussianMixture
-from harness.structure import DEFAULT_C, tail_bound, theorem1_unmet, theorem2_unmet
+from harness.cases.case import INIT_KINDS
+from harness.theory.models import BallMixture, GaussianMixture
+from harness.theory.structure import DEFAULT_C, tail_bound, theorem1_unmet, theorem2_unmet
 from strategies.datasets import make_case
 from strategies.mixtures import _check_float, _check_int_range
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import harness
-from harness import BallMixture, InvalidArgument, kernels
+from harness import BallMixture, InvalidArgument
+from harness.numerics import kernels
 
 
 def blobs(dtype=np.float64):

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 import harness
-from harness.api import init_centers
-from harness.cli import main
+from harness.cli.main import main
+from harness.clustering.kmeans import init_centers
 from harness.errors import InvalidArgument, TargetLoadError
-from harness.models import BallMixture, GaussianMixture
-from harness.targets import load_target
+from harness.targets.declaration import load_target
+from harness.theory.models import BallMixture, GaussianMixture
 
 RNG = np.random.default_rng(0)
 X = np.vstack([RNG.standard_normal((20, 2)), RNG.standard_normal((20, 2)) + 10])
@@ -156,7 +156,7 @@ def test_unknown_keyword_is_a_type_error_naming_it(call):
         (":attr", "expected a built-in name"),
         ("no_such_module_xyz:fit", "cannot import module"),
         ("missing/file.py:fit", "does not exist"),
-        ("harness.api:no_such_function", "has no attribute"),
+        ("harness.clustering.kmeans:no_such_function", "has no attribute"),
         ("harness.config:DEFAULT_MAX_ITER", "neither callable nor an estimator"),
         (42, "neither callable nor an estimator"),
         (None, "neither callable nor an estimator"),

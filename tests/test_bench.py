@@ -1,4 +1,4 @@
-"""``harness.bench`` and ``kmeans-harness bench``: shapes parse or are rejected by name, a tiny run
+"""``harness.studies.bench`` and ``kmeans-harness bench``: shapes parse or are rejected by name, a tiny run
 produces one row per target with honest ratios, and the CLI follows the exit-code conventions."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import os
 import numpy as np
 import pytest
 
-from harness import bench
-from harness.cli import main
+from harness.cli.main import main
 from harness.errors import InvalidArgument
+from harness.studies import bench
 
 
 def test_parse_shape():

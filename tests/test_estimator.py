@@ -15,7 +15,7 @@ pytest.importorskip("sklearn", reason="harness.KMeans needs the peers extra (sci
 
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from harness.estimator import KMeans  # noqa: E402
+from harness.clustering.estimator import KMeans  # noqa: E402
 
 # Strict xfail (a listed check that passes fails the run, so the list stays honest); scikit-learn >= 1.8.
 XFAIL_STRICT = {"xfail_strict": True} if "xfail_strict" in inspect.signature(parametrize_with_checks).parameters else {}
@@ -102,7 +102,7 @@ def test_lazy_export_and_missing_scikit_learn(monkeypatch):
     assert harness.KMeans is KMeans
     # Pretend scikit-learn is not installed: the lazy attribute must say how to install it.
     monkeypatch.setitem(sys.modules, "sklearn", None)
-    monkeypatch.delitem(sys.modules, "harness.estimator")
+    monkeypatch.delitem(sys.modules, "harness.clustering.estimator")
     with pytest.raises(MissingDependency, match=r"pip install 'kmeans-harness\[peers\]'"):
         harness.KMeans  # noqa: B018
 

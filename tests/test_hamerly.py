@@ -1,11 +1,11 @@
 """The accelerated Lloyd (Hamerly's bounds, layouts per shape) against plain Lloyd, iteration by
 iteration.
 
-:func:`harness.kernels.lloyd` keeps a label without computing distances only when its bounds, with
-the rounding slack derived in :func:`harness.kernels._lloyd`, prove that plain Lloyd's computed
+:func:`harness.numerics.kernels.lloyd` keeps a label without computing distances only when its bounds, with
+the rounding slack derived in :func:`harness.numerics.kernels._lloyd`, prove that plain Lloyd's computed
 nearest center is the same one.  So its trajectory must be plain Lloyd's *bit for bit*: the plain
 loop below (the exact assignment kernel, then the update kernel with the same block size) is the
-"same init, same iteration" comparison, and the reference in :mod:`harness.reference` is compared
+"same init, same iteration" comparison, and the reference in :mod:`harness.numerics.reference` is compared
 with at every step up to near-ties within the derived margin.
 """
 
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import kernels, reference
 from harness.config import UPDATE_BLOCK_ROWS
-from harness.models import GaussianMixture
+from harness.numerics import kernels, reference
+from harness.theory.models import GaussianMixture
 
 UNIT_ROUNDOFF = 2.0**-53
 
@@ -77,7 +77,7 @@ def overlapping_data(draw):
 def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups, use_gemm, bounds):
     """Any number of center groups (one: Hamerly's bounds; k: one bound per center, as Elkan's),
     searches screened by matrix products or not, or no bounds at all (the dense path of tiny k·d),
-    or whichever :func:`harness.kernels.use_bounds` picks."""
+    or whichever :func:`harness.numerics.kernels.use_bounds` picks."""
     X, init = case
     plain = plain_lloyd_steps(X, init, steps, block_rows)
     for m in range(1, steps + 1):

@@ -8,10 +8,11 @@ import itertools
 import numpy as np
 import pytest
 
-from harness import InvalidArgument, initialisers
-from harness.api import lloyd
-from harness.models import BallMixture
-from harness.structure import centroid_index
+from harness import InvalidArgument
+from harness.clustering import initialisers
+from harness.clustering.kmeans import lloyd
+from harness.theory.models import BallMixture
+from harness.theory.structure import centroid_index
 
 pytest.importorskip("fastcluster")
 

@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from harness.cli import main
-from harness.isolation import TargetTimeout, TargetWorker, load_isolated, parse_memory_limit
-from harness.targets import load_target
+from harness.cli.main import main
+from harness.targets.declaration import load_target
+from harness.targets.worker import TargetTimeout, TargetWorker, load_isolated, parse_memory_limit
 from properties.engine import run_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))

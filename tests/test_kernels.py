@@ -1,4 +1,4 @@
-"""Each numba kernel wrapper in :mod:`harness.kernels` against its plain-numpy reference.
+"""Each numba kernel wrapper in :mod:`harness.numerics.kernels` against its plain-numpy reference.
 
 Inputs come from Hypothesis and include ties, duplicate points, empty clusters, k = 1, k = n, d = 1,
 float32 and float64.  Where two correct float64 evaluations may legitimately differ (near-ties),
@@ -16,7 +16,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from harness import kernels, reference
+from harness.numerics import kernels, reference
 
 # ----------------------------------------------------------------------------------------------
 # Floating-point error model.

@@ -1,4 +1,4 @@
-"""The generative models of :mod:`harness.models`: exact, reproducible sampling with the right
+"""The generative models of :mod:`harness.theory.models`: exact, reproducible sampling with the right
 distribution, separations as requested, bad parameters rejected by name, records that round-trip.
 
 Statistical checks use a fixed seed, so each is deterministic; the thresholds say how unlikely a
@@ -19,7 +19,7 @@ from scipy import stats
 from scipy.spatial.distance import pdist
 
 from harness import BallMixture, GaussianMixture, InvalidArgument
-from harness.models import mixture_from_record
+from harness.theory.models import mixture_from_record
 
 UNIT_ROUNDOFF = 2.0**-53
 

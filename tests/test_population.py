@@ -1,4 +1,4 @@
-"""Population k-means (harness.population) against configurations whose answer is known analytically,
+"""Population k-means (harness.theory.population) against configurations whose answer is known analytically,
 and against independent computations (finite differences of exact G, Monte Carlo, closed-form areas)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from harness import population as pop
 from harness.errors import InvalidArgument
-from harness.models import BallMixture, GaussianMixture
+from harness.theory import population as pop
+from harness.theory.models import BallMixture, GaussianMixture
 
 PROP2_TRUTH = [[-2.0], [0.0], [2.0]]
 
@@ -220,7 +220,7 @@ def test_whole_ball_certificate_in_ten_dimensions_matches_a_sample_optimum():
     assert kind == "non-strict" and masses.tolist() == [0.5, 0.0, 0.25, 0.25] and margin > 0
     np.testing.assert_allclose(fixed[0], m.centers[:2].mean(axis=0))
     X, _ = m.sample(40_000, seed=2)
-    from harness import kernels
+    from harness.numerics import kernels
 
     out, _, _, _, converged = kernels.lloyd(X, fixed, 100)
     # the sample means of whole balls: within a few standard errors r/sqrt(n_s) of β°
@@ -257,8 +257,8 @@ def test_exclusion_margin_is_sound_and_beats_the_pairwise_bisector_test():
 
 
 def test_ball_decomposition_figure1_panels():
-    from harness import reproductions_theory as rt
-    from harness import within_ball as wb
+    from harness.studies.reproductions import paper as rt
+    from harness.theory import within_ball as wb
 
     mixture, panels = rt._figure1_panels(10.0)
     truth = pop.ball_decomposition_certificate(mixture, panels["a"][1])
@@ -316,8 +316,8 @@ def test_ball_decomposition_allows_a_tangent_cell_only_between_rigid_centers():
 
 
 def test_facet_certificate_on_figure1_panels():
-    from harness import reproductions_theory as rt
-    from harness import within_ball as wb
+    from harness.studies.reproductions import paper as rt
+    from harness.theory import within_ball as wb
 
     mixture, panels = rt._figure1_panels(10.0)
     opts = {"points": 2**11, "replicates": 4}

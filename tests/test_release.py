@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness.cli import main
+from harness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 installed = pytest.mark.skipif(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness import InvalidArgument
-from harness import reproduce as rp
+from harness.studies.reproductions import blog as rp
 
 pytest.importorskip("fastcluster")
 
@@ -69,7 +69,7 @@ def test_reproductions_need_a_spread():
 
 
 def test_cli_rejects_an_unknown_reproduction(capsys):
-    from harness.cli import EXIT_USAGE, main
+    from harness.cli.main import EXIT_USAGE, main
 
     assert main(["reproduce", "no-such"]) == EXIT_USAGE
     err = capsys.readouterr().err

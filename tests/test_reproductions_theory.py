@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from harness import population
-from harness import reproductions_theory as rt
-from harness.models import BallMixture
-from harness.reproduce import REPRODUCTIONS, format_text
+from harness.studies.reproductions import paper as rt
+from harness.studies.reproductions.blog import REPRODUCTIONS, format_text
+from harness.theory import population
+from harness.theory.models import BallMixture
 
 
 def test_registry_has_the_theory_reproductions():
@@ -72,7 +72,7 @@ def test_example2_nearby_minimum_has_an_approximation_error():
 def test_optimal_labels_dp_matches_brute_force():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.uniform(-1, 1, 7), rng.uniform(4, 5, 6), rng.uniform(9, 12, 5)])
-    from harness.reference import kmeans_1d_optimal_ref
+    from harness.numerics.reference import kmeans_1d_optimal_ref
 
     labels = rt._optimal_labels_1d(x, 3)
     cost = sum(((x[labels == j] - x[labels == j].mean()) ** 2).sum() for j in range(3))
@@ -127,7 +127,7 @@ def test_theorem1_gap_runs_on_a_tiny_grid():
 
 
 def test_two_dimensional_limits_are_certified_by_the_ball_decomposition():
-    from harness import within_ball
+    from harness.theory import within_ball
 
     mixture = BallMixture.with_separation(3, 2, 4.0, seed=0)
     minima = rt._certified_minima(mixture, 4, 0, {"qmc_points": 2**10, "replicates": 4}, lloyd_tol=1e-6)

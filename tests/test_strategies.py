@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 
-from harness.case import Case
+from harness.cases.case import Case
 from strategies import ball_mixtures, datasets, gaussian_mixtures
 
 BAD = [

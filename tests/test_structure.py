@@ -1,4 +1,4 @@
-"""harness.structure: the theorems' bounds and assumptions, the partition into associations, the
+"""harness.theory.structure: the theorems' bounds and assumptions, the partition into associations, the
 Centroid Index, and the self-check of our population code (population local minima have the
 structure Theorem 1 promises)."""
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness import population as pop
-from harness import structure as S
-from harness.models import BallMixture
+from harness.theory import population as pop
+from harness.theory import structure as S
+from harness.theory.models import BallMixture
 from strategies.theorems import theorem1_mixture, theorem2_mixture
 
 
@@ -99,7 +99,7 @@ def test_population_local_minima_have_the_structure():
 
 
 def test_sample_associations_count_each_kind():
-    from harness.structure import sample_associations
+    from harness.theory.structure import sample_associations
 
     y = np.repeat([0, 1, 2], 100)
     assert sample_associations(y, y, 3, 3) == {

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import api
+from harness.clustering import kmeans as api
 from harness.errors import NotApplicable, PropertyFailure
-from harness.models import BallMixture, GaussianMixture
-from harness.targets import Fit, load_target
+from harness.targets.declaration import Fit, load_target
+from harness.theory.models import BallMixture, GaussianMixture
 from properties.engine import Runner, run_check
 from properties.structure_checks import (
     VERDICT_MIN_CLUSTER_POINTS,

@@ -10,7 +10,7 @@ import io
 import pytest
 
 from harness import InvalidArgument
-from harness import sweep as sw
+from harness.studies import sweep as sw
 
 pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
@@ -95,7 +95,7 @@ def test_sweep_resumes_and_the_report_embeds_every_figure(tmp_path):
     assert {"git_commit", "versions_json", "config_toml", "run_seed"} <= set(rows)
     assert not [f for f in (tmp_path / "tiny.parquet").iterdir() if f.name.endswith(".tmp")]
 
-    from harness.report import write_report
+    from harness.studies.report import write_report
 
     out = tmp_path / "report.html"
     info = write_report(config.output, str(out))
@@ -108,7 +108,7 @@ def test_sweep_resumes_and_the_report_embeds_every_figure(tmp_path):
     # the blog's comparison of initialisers on objective and time, recomputed from the rows
     import numpy as np
 
-    from harness.report import initialiser_comparison
+    from harness.studies.report import initialiser_comparison
 
     table = {c["initialiser"]: c for c in initialiser_comparison(rows)}
     assert set(table) == {"random", "ward+polish"} and all(c["fits"] == 8 for c in table.values())
@@ -171,7 +171,7 @@ def test_user_targets_run_isolated_inside_dask_worker_processes(tmp_path):
     assert by_target["lloyd_numpy"][0] == "ok" and by_target["lloyd"][0] == "ok"
     assert by_target["segfault"][0] == "crashed" and "signal 11" in by_target["segfault"][1]
     assert by_target["hang"][0] == "timeout" and "5 s" in by_target["hang"][1]
-    from harness.report import write_report
+    from harness.studies.report import write_report
 
     write_report(config.output, str(tmp_path / "report.html"))
     page = (tmp_path / "report.html").read_text()

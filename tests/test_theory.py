@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.models import BallMixture
-from harness.theory import (
+from harness.theory.exact_1d import (
     ball_gradient_1d,
     ball_hessian_1d,
     ball_objective_1d,
@@ -17,6 +16,7 @@ from harness.theory import (
     paper_example1_threshold_from_printed_hessian,
     prop2,
 )
+from harness.theory.models import BallMixture
 
 
 def test_objective_matches_a_large_sample():

@@ -1,4 +1,4 @@
-"""The within-ball problem (harness.within_ball) against independent computations: the exact 1-D
+"""The within-ball problem (harness.theory.within_ball) against independent computations: the exact 1-D
 Hessian, finite differences of the exact 2-D disk integrals, RQMC means and second differences of W."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from harness import population as pop
-from harness import reproductions_theory as rt
-from harness import within_ball as wb
 from harness.errors import InvalidArgument
-from harness.models import BallMixture
+from harness.studies.reproductions import paper as rt
+from harness.theory import population as pop
+from harness.theory import within_ball as wb
+from harness.theory.models import BallMixture
 
 
 def test_half_ball_centroid_closed_forms():

@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from harness.models import BallMixture
-from harness.targets import load_target
+from harness.targets.declaration import load_target
+from harness.theory.models import BallMixture
 from tests.zoo import broken, correct
 
 # ------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Initialisers for k-means: each maps ``(X, k, seed)`` to ``(k, d)`` float64 centers, to be passed
-as ``init=`` to a target (or to :func:`harness.api.lloyd`).
+as ``init=`` to a target (or to :func:`harness.clustering.kmeans.lloyd`).
 
 Some of them refine as well (Ward + polish, Ward + Lloyd, over-parametrise-and-prune): their centers
 are already a local minimum of the kind they name.  Nothing here knows of targets, Dask or the truth.
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from harness import api, kernels
+from harness.clustering import kmeans as api
 from harness.config import DEFAULT_MAX_ITER, NUMBA_FLAGS
 from harness.errors import InvalidArgument, require
-from harness.validation import check_centers, check_data, check_k, check_seed
+from harness.numerics import kernels
+from harness.numerics.validation import check_centers, check_data, check_k, check_seed
 
 __all__ = [
     "INITIALISERS",

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness import population
 from harness.errors import InvalidArgument
-from harness.models import BallMixture, GaussianMixture
+from harness.theory import population
+from harness.theory.models import BallMixture, GaussianMixture
 
 __all__ = [
     "Bounds",
@@ -131,7 +131,7 @@ def bounds_for(mixture, c: float = DEFAULT_C, t: float | None = None) -> Bounds:
 
 def cell_masses(mixture, centers, **qmc):
     """``(masses (m, k), stderr (m, k))``: P_s(V_i(β)) for fitted center i and true cluster s, exact
-    in 1-D, randomised QMC otherwise (:func:`harness.population.cell_integrals`)."""
+    in 1-D, randomised QMC otherwise (:func:`harness.theory.population.cell_integrals`)."""
     ci = population.cell_integrals(mixture, centers, **qmc)
     return ci.masses, ci.masses_stderr
 

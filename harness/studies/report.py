@@ -141,7 +141,7 @@ def _density_figure(result):
 
 
 def _theorem_gap_figure(result):
-    from harness.reproductions_theory import draw_gap
+    from harness.studies.reproductions.paper import draw_gap
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -304,7 +304,7 @@ standard errors.</p>
 
 def write_report(results: str, output: str, *, reproductions=()) -> dict:
     """Read a sweep's results and write the HTML page to ``output``; returns ``{rows, figures}``."""
-    from harness.sweep import read_results
+    from harness.studies.sweep import read_results
 
     rows = read_results(results)
     if not rows and not reproductions:

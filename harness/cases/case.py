@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from harness.errors import InvalidArgument
-from harness.models import Mixture, mixture_from_record
+from harness.theory.models import Mixture, mixture_from_record
 
 #: Initialisations a case may carry, simplest first (Hypothesis shrinks toward the first).
 INIT_KINDS = (

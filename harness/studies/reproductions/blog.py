@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from harness import api, initialisers
+from harness.clustering import initialisers
+from harness.clustering import kmeans as api
 from harness.errors import InvalidArgument
 
 __all__ = ["REPRODUCTIONS", "balancing_squares", "density_law", "format_text", "run_method", "METHODS"]
@@ -315,8 +316,8 @@ REPRODUCTIONS: dict[str, Callable[..., dict]] = {
     "density-law": density_law,
 }
 
-# The paper's propositions, examples and figure (harness.reproductions_theory) print their own tables.
-from harness.reproductions_theory import THEORY_FORMATTERS, THEORY_REPRODUCTIONS  # noqa: E402
+# The paper's propositions, examples and figure (harness.studies.reproductions.paper) print their own tables.
+from harness.studies.reproductions.paper import THEORY_FORMATTERS, THEORY_REPRODUCTIONS  # noqa: E402
 
 REPRODUCTIONS.update(THEORY_REPRODUCTIONS)
 

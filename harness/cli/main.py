@@ -63,7 +63,7 @@ def _positive_float(text):
 
 def _memory_limit(text):
     from harness.errors import InvalidArgument
-    from harness.isolation import parse_memory_limit
+    from harness.targets.worker import parse_memory_limit
 
     try:
         return parse_memory_limit(text)
@@ -143,7 +143,7 @@ def versions(extra=()) -> dict:
 
 
 def compile_notice(stream=sys.stderr) -> None:
-    from harness.kernels import cache_is_warm
+    from harness.numerics.kernels import cache_is_warm
 
     if not cache_is_warm():
         print(
@@ -157,7 +157,7 @@ def compile_notice(stream=sys.stderr) -> None:
 
 
 def cmd_targets(args) -> int:
-    from harness.targets import BUILTINS, builtin_available, load_target
+    from harness.targets.declaration import BUILTINS, builtin_available, load_target
 
     rows = []
     for name, b in BUILTINS.items():
@@ -184,7 +184,7 @@ def cmd_targets(args) -> int:
 
 
 def make_mixture(kind, k, d, separation_ratio, seed, spread=None):
-    from harness.models import BallMixture, GaussianMixture
+    from harness.theory.models import BallMixture, GaussianMixture
 
     if kind == "ball":
         return BallMixture.with_separation(k, d, separation_ratio, separation_ratio_spread=spread, seed=seed)
@@ -193,8 +193,8 @@ def make_mixture(kind, k, d, separation_ratio, seed, spread=None):
 
 def cmd_fit(args) -> int:
     from harness.errors import InvalidArgument
-    from harness.kernels import objective
-    from harness.targets import load_target
+    from harness.numerics.kernels import objective
+    from harness.targets.declaration import load_target
 
     try:
         mixture = make_mixture(args.mixture, args.k, args.d, args.separation_ratio, args.seed)
@@ -203,7 +203,7 @@ def cmd_fit(args) -> int:
     k_fit = args.k_fit or args.k
     if k_fit > args.n:
         raise UsageError(f"--{'k-fit' if args.k_fit else 'k'}: expected at most --n = {args.n} centers, got {k_fit}")
-    from harness.isolation import default_isolation, load_isolated
+    from harness.targets.worker import default_isolation, load_isolated
 
     isolated = default_isolation(args.target)  # user code runs in a worker process, as in verify
     target = load_isolated(args.target) if isolated else load_target(args.target)
@@ -314,11 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_verify)
 
-    from harness.bench import add_bench_parser
+    from harness.studies.bench import add_bench_parser
 
     add_bench_parser(sub)
 
-    from harness.sweep import add_study_parsers
+    from harness.studies.sweep import add_study_parsers
 
     add_study_parsers(sub)
     return parser
@@ -329,9 +329,9 @@ def _reproduce_command(target_spec, check, case_path):
 
 
 def cmd_verify(args) -> int:
-    from harness.case import Case
-    from harness.isolation import DEFAULT_TIMEOUT, default_isolation, load_isolated
-    from harness.targets import load_target
+    from harness.cases.case import Case
+    from harness.targets.declaration import load_target
+    from harness.targets.worker import DEFAULT_TIMEOUT, default_isolation, load_isolated
     from properties.suite import CHECKS
 
     names = args.check or list(CHECKS)
@@ -387,8 +387,8 @@ _RESUME_KEYS = ("command", "target", "profile", "seed", "max_examples")
 
 
 def _verify(args, target, names, replay, isolate) -> int:
-    from harness.case import Case
-    from harness.isolation import describe_bytes
+    from harness.cases.case import Case
+    from harness.targets.worker import describe_bytes
     from properties.engine import CheckResult, replay_case, run_check
 
     quiet = args.json == "-"

@@ -2,7 +2,7 @@
 
 A target is called as ``fit(X, k, *, init=None, seed=None)`` and its answer is normalised to a
 :class:`Fit`.  This module holds the protocol, the ``@target`` declaration, the registry of
-built-ins and the loader of specs; the peers' adapters live in :mod:`harness.peers`.
+built-ins and the loader of specs; the peers' adapters live in :mod:`harness.targets.peers`.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def target(
     claims : {"fixed-point", "approximate", "global-optimum"}
         What its solutions are (see :data:`CLAIMS`); decides which checks apply.
     precision : {"float64", "float32"}
-        Working precision; its unit roundoff scales every tolerance (:mod:`harness.tolerances`).
+        Working precision; its unit roundoff scales every tolerance (:mod:`harness.numerics.tolerances`).
     honours_init : bool
         Whether a given ``init`` is the start of the run (the restart checks need it).
     deterministic : bool
@@ -282,23 +282,31 @@ class Builtin:
 BUILTINS = {
     b.name: b
     for b in [
-        Builtin("lloyd", "harness.peers:lloyd_target", (), "ours: numba Lloyd to an exact fixed point"),
-        Builtin("sklearn", "harness.peers:sklearn_target", ("sklearn", "peers"), "scikit-learn KMeans, Lloyd, tol=0"),
+        Builtin("lloyd", "harness.targets.peers:lloyd_target", (), "ours: numba Lloyd to an exact fixed point"),
+        Builtin(
+            "sklearn", "harness.targets.peers:sklearn_target", ("sklearn", "peers"), "scikit-learn KMeans, Lloyd, tol=0"
+        ),
         Builtin(
             "sklearn-elkan",
-            "harness.peers:sklearn_elkan_target",
+            "harness.targets.peers:sklearn_elkan_target",
             ("sklearn", "peers"),
             "scikit-learn KMeans, Elkan, tol=0",
         ),
         Builtin(
             "sklearn-minibatch",
-            "harness.peers:sklearn_minibatch_target",
+            "harness.targets.peers:sklearn_minibatch_target",
             ("sklearn", "peers"),
             "scikit-learn MiniBatchKMeans (approximate)",
         ),
-        Builtin("scipy", "harness.peers:scipy_target", ("scipy", "core"), "scipy.cluster.vq.kmeans2, minit='matrix'"),
-        Builtin("faiss", "harness.peers:faiss_target", ("faiss", "peers"), "faiss.Kmeans (float32), no subsampling"),
-        Builtin("kmeans1d", "harness.peers:kmeans1d_target", ("kmeans1d", "peers"), "kmeans1d: exact 1-D optimum"),
+        Builtin(
+            "scipy", "harness.targets.peers:scipy_target", ("scipy", "core"), "scipy.cluster.vq.kmeans2, minit='matrix'"
+        ),
+        Builtin(
+            "faiss", "harness.targets.peers:faiss_target", ("faiss", "peers"), "faiss.Kmeans (float32), no subsampling"
+        ),
+        Builtin(
+            "kmeans1d", "harness.targets.peers:kmeans1d_target", ("kmeans1d", "peers"), "kmeans1d: exact 1-D optimum"
+        ),
     ]
 }
 

@@ -212,7 +212,7 @@ def _set_memory_limit(limit):
 
 
 def _call_target(target, X, k, init, seed):
-    from harness.targets import modified_inputs, normalise_output
+    from harness.targets.declaration import modified_inputs, normalise_output
 
     n, d = X.shape
     X_before = X.copy()
@@ -253,7 +253,7 @@ def _worker_main(conn, spec, memory_limit):  # pragma: no cover - runs in the ch
     _die_with_parent()
     try:
         _set_memory_limit(memory_limit)
-        from harness.targets import load_target
+        from harness.targets.declaration import load_target
 
         target = load_target(spec)
     except MemoryError as exc:
@@ -470,13 +470,13 @@ class TargetWorker:
 
 
 def load_isolated(spec: str, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
-    """A :class:`~harness.targets.Target` whose calls run in a worker process.
+    """A :class:`~harness.targets.declaration.Target` whose calls run in a worker process.
 
     The worker loads ``spec`` and reports its declaration; loading errors are raised here exactly
-    as :func:`~harness.targets.load_target` would raise them.  ``target.fit`` is the
+    as :func:`~harness.targets.declaration.load_target` would raise them.  ``target.fit`` is the
     :class:`TargetWorker`; call ``target.fit.close()`` when done (it is also closed at exit).
     """
-    from harness.targets import Target
+    from harness.targets.declaration import Target
 
     worker = TargetWorker(spec, timeout=timeout, memory_limit=memory_limit)
     record = dict(worker.start())
@@ -499,7 +499,7 @@ def is_isolated(target) -> bool:
 def default_isolation(spec) -> bool:
     """User targets run isolated by default; built-ins (our code and the peers' configured
     adapters) and Python objects run in-process."""
-    from harness.targets import BUILTINS
+    from harness.targets.declaration import BUILTINS
 
     # a spec without ':' that is no built-in cannot load anywhere: let it fail in-process, at once
     return isinstance(spec, str) and spec not in BUILTINS and ":" in spec

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from harness import kernels
 from harness.config import DEFAULT_MAX_ITER
 from harness.errors import InvalidArgument
-from harness.validation import check_centers, check_data, check_k, check_max_iter, check_seed
+from harness.numerics import kernels
+from harness.numerics.validation import check_centers, check_data, check_k, check_max_iter, check_seed
 
 __all__ = ["KMeansResult", "kmeans", "lloyd", "init_centers"]
 

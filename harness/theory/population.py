@@ -16,7 +16,7 @@ import numpy as np
 from scipy import special
 
 from harness.errors import InvalidArgument
-from harness.models import BallMixture, GaussianMixture, Mixture
+from harness.theory.models import BallMixture, GaussianMixture, Mixture
 
 __all__ = [
     "CellIntegrals",
@@ -690,7 +690,7 @@ class BallDecomposition:
     ``centers`` (m, d); ``masses`` (m,) its cell masses P(V_i); ``margin`` the smallest distance
     by which a ball misses the cell of a center outside its group; ``groups`` the centers sharing
     each ball (one tuple per ball); ``exact`` when no within-ball subproblem needed RQMC;
-    ``within`` the :class:`harness.within_ball.WithinBallVerdict` of each shared ball (by ball);
+    ``within`` the :class:`harness.theory.within_ball.WithinBallVerdict` of each shared ball (by ball);
     ``touching`` the (center, ball) pairs whose cell and ball touch without meeting."""
 
     kind: str
@@ -783,14 +783,14 @@ def ball_decomposition_certificate(mixture, centers, *, distance_tol=0.5, guess_
     Then a small perturbation keeps every ball's group (each exclusion has a margin), so near β
     G(β') = (1/k) [Σ_{j owning whole balls S_j} Σ_{s ∈ S_j} (‖β'_j − β*_s‖² + r²d/(d+2))
     + Σ_{shared s} W_s(β'_{A(s)} − β*_s)] with W_s the within-ball objective of the group A(s)
-    (:mod:`harness.within_ball`), and the terms involve disjoint centers.  So β° -- whole-ball
+    (:mod:`harness.theory.within_ball`), and the terms involve disjoint centers.  So β° -- whole-ball
     owners at their balls' mean (as :func:`whole_ball_certificate`), each shared group at the
     within-ball fixed point its centers approximate, centers meeting no ball left where they are
     -- is a local minimum of G iff every W_s is at a local minimum there: strict if every ball has
     one center and every center a ball, non-strict when a ball is shared in d >= 2 (its rotations)
     or a center owns nothing, saddle when some W_s has a descent direction.  Two centers in a ball
     are exact (half-ball centroids, closed-form Hessian); three or more use RQMC on that ball
-    alone (``within`` goes to :func:`harness.within_ball.classify`) and may be inconclusive.
+    alone (``within`` goes to :func:`harness.theory.within_ball.classify`) and may be inconclusive.
 
     In d >= 2 a whole ball may also touch (within :data:`TOUCH_TOLERANCE`) the cell of a center
     that owns other whole balls: see the comment in the code for why that stays a local minimum.
@@ -801,7 +801,7 @@ def ball_decomposition_certificate(mixture, centers, *, distance_tol=0.5, guess_
     not those of β, a shared center holds no mass of its ball, or β is farther than
     ``distance_tol``·radius from β°); else a :class:`BallDecomposition`.
     """
-    from harness import within_ball
+    from harness.theory import within_ball
 
     if not hasattr(mixture, "radius"):
         return None
@@ -893,7 +893,7 @@ def facet_certificate(mixture, centers, *, points=2**12, replicates=8, z=4.0, ma
     :func:`ball_decomposition_certificate` cannot take (a cell meets a whole ball and part of
     another, or parts of two): Lemma 2's fixed point refined by Lloyd on ``points``·``replicates``
     RQMC nodes per ball, then G's Hessian from its facet integrals
-    (:func:`harness.within_ball.facet_hessian` with every ball).
+    (:func:`harness.theory.within_ball.facet_hessian` with every ball).
 
     Known flat directions are projected out: the coordinates of a center whose cell misses every
     ball (proved by :func:`_exclusion_margin`), the rotations of a ball shared only by centers
@@ -908,7 +908,7 @@ def facet_certificate(mixture, centers, *, points=2**12, replicates=8, z=4.0, ma
 
     Returns ``(kind, centers (m, d), masses (m,), smallest eigenvalue, error, reason)``.
     """
-    from harness import within_ball
+    from harness.theory import within_ball
 
     c = _check_centers(mixture, centers).copy()
     start = c.copy()

@@ -114,8 +114,8 @@ def two_center_eigenvalues(dim, radius=1.0) -> dict:
 
 
 def _ball_nodes(dim, points, replicates, seed):
-    """(R, N, dim) nodes uniform in the unit ball (the same as harness.population's)."""
-    from harness.population import _standard_nodes
+    """(R, N, dim) nodes uniform in the unit ball (the same as harness.theory.population's)."""
+    from harness.theory.population import _standard_nodes
 
     return _standard_nodes("ball", dim, points, replicates, seed)
 

@@ -1,9 +1,9 @@
 """Reproductions of the paper's theory (Qian, Zhang & Chen, "Structures of spurious local minima in
 k-means"): Propositions 1–2, Appendix G Examples 1–2, Figure 1 and how far below Theorem 1's
-assumptions its structure survives.  Registered in :data:`harness.reproduce.REPRODUCTIONS`.
+assumptions its structure survives.  Registered in :data:`harness.studies.reproductions.blog.REPRODUCTIONS`.
 
 Everything is recomputed (exact 1-D integrals, exact disk-segment integrals in 2-D, randomised QMC
-via :mod:`harness.population` elsewhere); the paper's statements are compared with, never used.
+via :mod:`harness.theory.population` elsewhere); the paper's statements are compared with, never used.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from harness import population, theory
 from harness.errors import require
-from harness.models import BallMixture
+from harness.theory import exact_1d, population
+from harness.theory.models import BallMixture
 
 __all__ = [
     "THEORY_REPRODUCTIONS",
@@ -48,12 +48,12 @@ def _option(args, name, default):
 
 
 # ------------------------------------------------------------------------------------------------
-# Proposition 2 and Example 1: wrap harness.theory
+# Proposition 2 and Example 1: wrap harness.theory.exact_1d
 
 
 def prop2(args=None) -> dict:
-    """Proposition 2 on a grid of radii (:func:`harness.theory.prop2`), in the registry's format."""
-    raw = theory.prop2()
+    """Proposition 2 on a grid of radii (:func:`harness.theory.exact_1d.prop2`), in the registry's format."""
+    raw = exact_1d.prop2()
     below = [row for row in raw["ours"] if row["r"] < 0.4]
     reproduced = raw["verdict"] == "confirmed"
     summary = (
@@ -72,11 +72,11 @@ def prop2(args=None) -> dict:
 
 
 def example1(args=None) -> dict:
-    """Appendix G, Example 1 (:func:`harness.theory.example1`); its erratum is a finding, so the
+    """Appendix G, Example 1 (:func:`harness.theory.exact_1d.example1`); its erratum is a finding, so the
     paper's threshold is NOT REPRODUCED while our recomputation is self-consistent."""
-    raw = theory.example1()
+    raw = exact_1d.example1()
     ours = raw["ours"]
-    printed = theory.paper_example1_threshold_from_printed_hessian()
+    printed = exact_1d.paper_example1_threshold_from_printed_hessian()
     ours = dict(ours, paper_threshold_from_printed_hessian=printed)
     return {
         "name": "example1",
@@ -192,7 +192,7 @@ def _example2_directional(radius, beta, steps, seed=0):
 
 def _hessian_fd(fun, x, h):
     flat = x.ravel()
-    H = theory.finite_difference_hessian(lambda z: fun(z.reshape(x.shape)), flat, h=h)
+    H = exact_1d.finite_difference_hessian(lambda z: fun(z.reshape(x.shape)), flat, h=h)
     return (H + H.T) / 2
 
 
@@ -325,7 +325,7 @@ def _partition_mismatch(labels, true_labels, k):
 
 
 def _sample_optimum_labels(X, k, restarts, seed, start=None):
-    from harness import api
+    from harness.clustering import kmeans as api
 
     best = None
     inits = [start] if start is not None else []
@@ -479,7 +479,7 @@ def _plot_panel(plt, mixture, centers, title, path, trajectory=None):
 
 def figure1(args=None) -> dict:
     """Figure 1's four panels in a 2-D ball model with 4 components (radius 1, Δmin = η = 10): each
-    classified by :func:`harness.population.is_local_minimum` (randomised QMC, 2^11 nodes per
+    classified by :func:`harness.theory.population.is_local_minimum` (randomised QMC, 2^11 nodes per
     cluster, 8 scrambles; one step of 0.1 radius, which in panels a and b only moves boundaries through
     gaps, so ΔG there is an exact quadratic up to QMC error and a second step adds nothing), then
     population Lloyd from each panel (the bottom row: a and b stay, c and d escape).  Panel b's pair
@@ -679,7 +679,7 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
     ``lloyd_tol`` (radii; default 1e-9, always 1e-9 in 1-D) stops population Lloyd in d >= 2: a
     decomposed limit is replaced by the exact fixed point, so it need only be close enough to name it.
     Returns a list of (centers, kind, masses, how) with ``how`` the certificate used."""
-    from harness import api
+    from harness.clustering import kmeans as api
 
     k, d = mixture.k, mixture.dim
     # 1-D limits are judged by exact integrals at the limit itself, so they converge fully

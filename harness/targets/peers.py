@@ -12,7 +12,7 @@ import inspect
 import numpy as np
 
 from harness.errors import InvalidArgument, require
-from harness.targets import Target
+from harness.targets.declaration import Target
 
 #: Iteration cap given to every peer that takes one: far more than any test case needs
 #: (Lloyd on our well-separated cases converges in tens of iterations).
@@ -20,7 +20,7 @@ PEER_MAX_ITER = 1000
 
 
 def lloyd_target() -> Target:
-    from harness import api
+    from harness.clustering import kmeans as api
 
     def fit(X, k, *, init=None, seed=None):
         r = api.kmeans(X, k, init="k-means++" if init is None else init, seed=seed, max_iter=PEER_MAX_ITER)

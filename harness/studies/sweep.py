@@ -35,7 +35,7 @@ GRID_KEYS = {
     "separation_ratio_min": ("positive numbers (η_min; > 2 for 'ball')", None),
     "separation_ratio_spread": ("numbers >= 1 (η_max/η_min); leave out for the lattice's own", [None]),
     "n": ("integers >= k", [1000]),
-    "initialiser": ("names from harness.initialisers.INITIALISERS", ["greedy-k-means++"]),
+    "initialiser": ("names from harness.clustering.initialisers.INITIALISERS", ["greedy-k-means++"]),
     "target": (
         "built-in target names (kmeans-harness targets), 'package.module:attr' or 'path/to/file.py:attr' "
         "(relative to the config file)",
@@ -142,8 +142,8 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
     for v in grid["separation_ratio_spread"]:
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 1):
             _fail(where, "grid.separation_ratio_spread", v, GRID_KEYS["separation_ratio_spread"][0])
-    from harness.initialisers import INITIALISERS
-    from harness.targets import BUILTINS, builtin_available
+    from harness.clustering.initialisers import INITIALISERS
+    from harness.targets.declaration import BUILTINS, builtin_available
 
     for v in grid["initialiser"]:
         if v not in INITIALISERS:
@@ -158,7 +158,7 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
         _fail(where, "sweep.timeout", timeout, SWEEP_KEYS["timeout"])
     memory_limit = -1
     if "memory_limit" in sweep:
-        from harness.isolation import parse_memory_limit
+        from harness.targets.worker import parse_memory_limit
 
         try:
             memory_limit = parse_memory_limit(sweep["memory_limit"])
@@ -186,7 +186,7 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
             module = os.path.join(base_dir, module)
         specs[v] = f"{module}:{attr}"
     # Every mixture of the grid must exist (e.g. balls need η_min > 2): build each once, now.
-    from harness.models import BallMixture, GaussianMixture
+    from harness.theory.models import BallMixture, GaussianMixture
 
     for model, k, d, eta, spread in itertools.product(
         grid["model"], grid["k"], grid["d"], grid["separation_ratio_min"], grid["separation_ratio_spread"]
@@ -220,8 +220,8 @@ def check_targets(config: SweepConfig, where: str = "sweep config") -> None:
     """Load every target of the grid once, before any fit, so that a typo or an import error is
     reported at once and by key.  User targets are loaded in a worker process (their import runs
     their code), built-ins in-process."""
-    from harness.isolation import load_isolated
-    from harness.targets import load_target
+    from harness.targets.declaration import load_target
+    from harness.targets.worker import load_isolated
 
     for written, spec in (config.target_specs or {}).items():
         try:
@@ -236,19 +236,19 @@ def check_targets(config: SweepConfig, where: str = "sweep config") -> None:
 
 
 def _isolated(spec, isolate):
-    from harness.isolation import default_isolation
+    from harness.targets.worker import default_isolation
 
     return default_isolation(spec) if isolate is None else bool(isolate)
 
 
 def _timeout(timeout):
-    from harness.isolation import DEFAULT_TIMEOUT
+    from harness.targets.worker import DEFAULT_TIMEOUT
 
     return DEFAULT_TIMEOUT if timeout is None else timeout
 
 
 def _memory(limit):
-    from harness.isolation import DEFAULT_MEMORY_LIMIT
+    from harness.targets.worker import DEFAULT_MEMORY_LIMIT
 
     return DEFAULT_MEMORY_LIMIT if limit == -1 else limit
 
@@ -331,7 +331,7 @@ def _fit(run, X, init, seed):
         if isolated:
             import multiprocessing
 
-            from harness.isolation import load_isolated
+            from harness.targets.worker import load_isolated
 
             if multiprocessing.current_process().daemon:
                 raise RuntimeError(
@@ -343,7 +343,7 @@ def _fit(run, X, init, seed):
                 spec, timeout=_timeout(run.get("timeout")), memory_limit=_memory(run.get("memory_limit", -1))
             )
         else:
-            from harness.targets import load_target
+            from harness.targets.declaration import load_target
 
             _TARGETS[key] = load_target(spec)
     target = _TARGETS[key]
@@ -356,10 +356,10 @@ def _fit(run, X, init, seed):
 
 def run_one(run: dict) -> dict:
     """Fit one planned run and return its row (never raises: an error is a row with ``status``)."""
-    from harness import kernels
-    from harness.initialisers import initialise
-    from harness.models import BallMixture, GaussianMixture
-    from harness.structure import centroid_index, sample_associations
+    from harness.clustering.initialisers import initialise
+    from harness.numerics import kernels
+    from harness.theory.models import BallMixture, GaussianMixture
+    from harness.theory.structure import centroid_index, sample_associations
 
     row = {
         k: run[k]
@@ -435,7 +435,7 @@ def run_one(run: dict) -> dict:
         if labels.shape == (len(X),):
             row.update(sample_associations(true_labels, labels, run["k"], mixture.k))
     except Exception as exc:  # noqa: BLE001 - one failed fit is a row, not the end of the sweep
-        from harness.isolation import TargetAborted, TargetRaised
+        from harness.targets.worker import TargetAborted, TargetRaised
 
         kind = exc.status if isinstance(exc, TargetAborted) else "error"
         message = str(exc) if kind != "error" else f"{type(exc).__name__}: {exc}"
@@ -553,7 +553,7 @@ def run_sweep(
     todo = [r for r in runs if r["run_key"] not in done]
     if limit is not None:
         todo = todo[:limit]
-    from harness.cli import versions
+    from harness.cli.main import versions
 
     provenance = {
         "sweep_name": config.name,
@@ -621,20 +621,20 @@ def run_sweep(
 
 
 # ------------------------------------------------------------------------------------------------
-# command line (registered by harness.cli.build_parser)
+# command line (registered by harness.cli.main.build_parser)
 
 
 def add_study_parsers(sub) -> None:
     """Register ``sweep``, ``report`` and ``reproduce`` on the CLI's subparsers."""
-    from harness.cli import _non_negative_int as non_negative_int
-    from harness.cli import _positive_int as positive_int
+    from harness.cli.main import _non_negative_int as non_negative_int
+    from harness.cli.main import _positive_int as positive_int
 
     p = sub.add_parser("sweep", help="run a grid of fits on Dask; results to Parquet, resumable")
     p.add_argument("config", metavar="CONFIG.toml", help="the grid (see examples/sweep-small.toml)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: a LocalCluster)")
     p.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (default: one per core)")
     p.add_argument("--json", metavar="PATH", help="also write a JSON summary to PATH ('-' for standard output)")
-    from harness.cli import _memory_limit, _positive_float
+    from harness.cli.main import _memory_limit, _positive_float
 
     p.add_argument(
         "--isolate",
@@ -672,7 +672,7 @@ def add_study_parsers(sub) -> None:
     )
     p.set_defaults(func=cmd_report)
 
-    from harness.reproduce import REPRODUCTIONS
+    from harness.studies.reproductions.blog import REPRODUCTIONS
 
     p = sub.add_parser("reproduce", help="re-run a published experiment and say whether it holds")
     p.add_argument("name", choices=list(REPRODUCTIONS), metavar="NAME", help=", ".join(REPRODUCTIONS))
@@ -687,7 +687,7 @@ def add_study_parsers(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from harness.cli import EXIT_OK, compile_notice, write_json
+    from harness.cli.main import EXIT_OK, compile_notice, write_json
 
     config = load_config(args.config)
     overrides = {}
@@ -715,8 +715,8 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from harness.cli import EXIT_OK
-    from harness.report import write_report
+    from harness.cli.main import EXIT_OK
+    from harness.studies.report import write_report
 
     reproductions = []
     for path in args.reproduction:
@@ -731,8 +731,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from harness.cli import EXIT_FAILED, EXIT_OK, compile_notice, write_json
-    from harness.reproduce import REPRODUCTIONS, format_text
+    from harness.cli.main import EXIT_FAILED, EXIT_OK, compile_notice, write_json
+    from harness.studies.reproductions.blog import REPRODUCTIONS, format_text
 
     compile_notice()
     result = REPRODUCTIONS[args.name](args)

@@ -1,4 +1,4 @@
-"""Plain-numpy references for the kernels in :mod:`harness.kernels`: short, obviously right, slow.
+"""Plain-numpy references for the kernels in :mod:`harness.numerics.kernels`: short, obviously right, slow.
 
 Tests compare each kernel ``name`` with ``name_ref`` here.  Nothing here is used on a hot path.
 """
@@ -54,7 +54,7 @@ def lloyd_ref(X, centers, max_iter):
     return current, labels, max_iter, False
 
 
-SEEDING_BLOCK_ROWS = 64  # harness.kernels.SEEDING_BLOCK_ROWS: the blocks of the two-level sums
+SEEDING_BLOCK_ROWS = 64  # harness.numerics.kernels.SEEDING_BLOCK_ROWS: the blocks of the two-level sums
 
 
 def _block_sums_ref(v):
@@ -65,7 +65,7 @@ def _block_sums_ref(v):
 
 
 def _d2_sample_ref(closest, block_cumulative, u):
-    """D² sampling by inverse transform in two levels (see harness.kernels._d2_sample)."""
+    """D² sampling by inverse transform in two levels (see harness.numerics.kernels._d2_sample)."""
     n = len(closest)
     total = block_cumulative[-1]
     if not total > 0:
@@ -82,7 +82,7 @@ def _d2_sample_ref(closest, block_cumulative, u):
 
 
 def kmeans_plusplus_ref(X, k, rng, greedy=True):
-    """k-means++ with the same random numbers as :func:`harness.kernels.kmeans_plusplus`, and the
+    """k-means++ with the same random numbers as :func:`harness.numerics.kernels.kmeans_plusplus`, and the
     same order of summation: a potential is the sum of per-64-row block sums, in block order."""
     n = X.shape[0]
     n_trials = 2 + int(math.log(k)) if greedy else 1

@@ -15,11 +15,11 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from harness import kernels
-from harness.api import Seed, kmeans
+from harness.clustering.kmeans import Seed, kmeans
 from harness.config import DEFAULT_MAX_ITER
 from harness.errors import InvalidArgument
-from harness.validation import check_k
+from harness.numerics import kernels
+from harness.numerics.validation import check_k
 
 __all__ = ["KMeans"]
 
@@ -105,7 +105,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         """Euclidean (not squared) distance from each row of ``X`` to each center.
 
         Returns ``(n_samples, n_clusters)`` in the dtype of ``cluster_centers_``.  The differences
-        ``x - c`` are taken exactly and squared in float64, as in :func:`harness.kernels.assign_labels`,
+        ``x - c`` are taken exactly and squared in float64, as in :func:`harness.numerics.kernels.assign_labels`,
         rather than through the ``|x|^2 - 2<x,c> + |c|^2`` expansion, which cancels for data far from
         the origin.
         """

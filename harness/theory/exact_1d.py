@@ -2,7 +2,7 @@
 
 Everything here is computed from first principles (exact piecewise-quadratic integrals of the
 Stochastic Ball Model in one dimension); the paper's statements are what we compare against, never
-inputs.  It is independent of :mod:`harness.population` on purpose, so each can check the other.
+inputs.  It is independent of :mod:`harness.theory.population` on purpose, so each can check the other.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The reproductions of the paper's and the blog's claims, one registry (``registry.REPRODUCTIONS``)."""
