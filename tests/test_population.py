@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from harness.errors import InvalidArgument
+from harness.theory import certificates
 from harness.theory import population as pop
 from harness.theory.models import BallMixture, GaussianMixture
 
@@ -47,7 +48,7 @@ def test_proposition2_is_a_strict_local_minimum(r):
     expected = np.array([[1.5 * r, -0.5 * r, 0], [-0.5 * r, 1.5 * r, 0], [0, 0, 8 * r]]) / (6 * r)
     assert np.allclose(H, expected, atol=1e-12)
     assert np.allclose(fd_hessian(mixture, beta, 1e-4 * r), H, atol=1e-5)
-    verdict = pop.is_local_minimum(mixture, beta)
+    verdict = certificates.is_local_minimum(mixture, beta)
     assert verdict.kind == "strict" and verdict
     assert verdict.eigenvalues.min() > 0
 
@@ -55,7 +56,7 @@ def test_proposition2_is_a_strict_local_minimum(r):
 def test_proposition2_fails_beyond_r_04():
     # r > 0.4: the boundary between β2 and β3 enters the middle ball; β is no longer a fixed point
     mixture, beta = prop2(0.45)
-    verdict = pop.is_local_minimum(mixture, beta)
+    verdict = certificates.is_local_minimum(mixture, beta)
     assert verdict.kind == "not-stationary" and not verdict
     assert verdict.decrease > 0
 
@@ -65,7 +66,7 @@ def test_truth_is_strict(mixture):
     # Gaussian tails overlap: the truth is only close to the fixed point population Lloyd finds
     beta = pop.population_lloyd(mixture, mixture.centers).centers
     assert np.allclose(beta, mixture.centers, atol=1e-3 if isinstance(mixture, GaussianMixture) else 0)
-    verdict = pop.is_local_minimum(mixture, beta)
+    verdict = certificates.is_local_minimum(mixture, beta)
     assert verdict.kind == "strict"
     H, _ = pop.hessian_1d(mixture, beta)
     assert np.allclose(fd_hessian(mixture, beta, 1e-4), H, atol=1e-5)
@@ -74,7 +75,7 @@ def test_truth_is_strict(mixture):
 def test_duplicated_centers_are_a_saddle():
     mixture = BallMixture(PROP2_TRUTH, 0.3)
     beta = np.array([[-2.0], [-2.0], [1.0]])
-    verdict = pop.is_local_minimum(mixture, beta)
+    verdict = certificates.is_local_minimum(mixture, beta)
     assert verdict.kind == "saddle" and not verdict
     after = pop.objective(mixture, beta + verdict.step * verdict.direction).value
     assert pop.objective(mixture, beta).value - after == pytest.approx(verdict.decrease, rel=1e-12)
@@ -85,14 +86,14 @@ def test_zero_mass_center_touching_the_data_is_a_saddle():
     # center 2 sits just right of ball 3 with an empty cell... the boundary with center 1 is inside ball 3
     mixture = BallMixture([[-2.0], [2.0]], 0.3)
     beta = np.array([[-2.0], [2.0], [2.0 + 0.3 + 0.3]])  # cell of center 2 begins at 2.3 = the ball's edge
-    verdict = pop.is_local_minimum(mixture, beta)
+    verdict = certificates.is_local_minimum(mixture, beta)
     assert verdict.kind == "saddle" and verdict.decrease > 0
 
 
 def test_far_empty_center_is_non_strict():
     mixture = BallMixture([[-2.0], [2.0]], 0.3)
     beta = np.array([[-2.0], [2.0], [50.0]])
-    assert pop.is_local_minimum(mixture, beta).kind == "non-strict"
+    assert certificates.is_local_minimum(mixture, beta).kind == "non-strict"
 
 
 @pytest.mark.parametrize("r, kind", [(0.2, "saddle"), (0.3, "non-strict"), (0.45, "non-strict")])
@@ -106,7 +107,7 @@ def test_appendix_g_example1(r, kind):
     a, b = (35 * r / 6 - 2 / 3) / (6 * r), -(2 / 3 + r / 6) / (6 * r)
     assert np.allclose(H[:2, :2], [[a, b], [b, a]], atol=1e-12)
     assert np.allclose(fd_hessian(mixture, beta, 1e-4 * r)[:2, :2], H[:2, :2], atol=1e-5)
-    assert pop.is_local_minimum(mixture, beta).kind == kind
+    assert certificates.is_local_minimum(mixture, beta).kind == kind
 
 
 def test_exact_1d_integrals_match_monte_carlo():
@@ -159,9 +160,9 @@ def test_population_lloyd_reaches_proposition2():
 def test_two_dimensional_truth_strict_and_duplicate_saddle():
     mixture = BallMixture([[0.0, 0.0], [10.0, 0.0]], 1.0)
     qmc = {"qmc_points": 2**10, "replicates": 4}
-    truth = pop.is_local_minimum(mixture, mixture.centers, n_directions=4, steps=(1e-2,), **qmc)
+    truth = certificates.is_local_minimum(mixture, mixture.centers, n_directions=4, steps=(1e-2,), **qmc)
     assert truth.kind == "strict"
-    dup = pop.is_local_minimum(mixture, [[0.0, 0.0], [0.0, 0.0]], n_directions=4, **qmc)
+    dup = certificates.is_local_minimum(mixture, [[0.0, 0.0], [0.0, 0.0]], n_directions=4, **qmc)
     assert dup.kind == "saddle" and dup.decrease > 5 * dup.decrease_stderr
 
 
@@ -191,21 +192,21 @@ def test_whole_ball_certificate_agrees_with_the_integrals():
     is strict, one center for two balls plus two for the third is strict, an extra center far
     from the data is non-strict; a configuration that cuts a ball gets no certificate."""
     m = BallMixture(np.array([[-3.0], [0.0], [3.0]]), radius=1.0)
-    kind, fixed, masses, margin = pop.whole_ball_certificate(m, m.centers + 0.01)
+    kind, fixed, masses, margin = certificates.whole_ball_certificate(m, m.centers + 0.01)
     assert kind == "strict" and np.allclose(fixed, m.centers) and np.allclose(masses, 1 / 3)
     assert margin == pytest.approx(0.5)  # bisector at ±1.5, ball edge at ±1
-    assert pop.is_local_minimum(m, m.centers).kind == "strict"
+    assert certificates.is_local_minimum(m, m.centers).kind == "strict"
     # one center for the two left balls (their mean, -1.5), two inside the right ball: the right
     # ball is cut by the boundary between its two centers, so no certificate
     cut = np.array([[-1.5], [2.5], [3.5]])
-    assert pop.whole_ball_certificate(m, cut) is None
+    assert certificates.whole_ball_certificate(m, cut) is None
     # balls at -3, 0, 6: one center for the two left balls (bisector with the right one at 2.25,
     # clear of both), one for the right ball, one far away with an empty cell
     m = BallMixture(np.array([[-3.0], [0.0], [6.0]]), radius=1.0)
     far = np.array([[-1.5], [6.0], [40.0]])
-    kind, fixed, masses, margin = pop.whole_ball_certificate(m, far)
+    kind, fixed, masses, margin = certificates.whole_ball_certificate(m, far)
     assert kind == "non-strict" and masses.tolist() == [2 / 3, 1 / 3, 0.0] and margin == pytest.approx(1.25)
-    assert pop.is_local_minimum(m, far).kind == "non-strict"
+    assert certificates.is_local_minimum(m, far).kind == "non-strict"
 
 
 def test_whole_ball_certificate_in_ten_dimensions_matches_a_sample_optimum():
@@ -216,7 +217,7 @@ def test_whole_ball_certificate_in_ten_dimensions_matches_a_sample_optimum():
     start = m.centers.copy()
     start[0] = m.centers[:2].mean(axis=0) + 0.05
     start[1] = m.centers.mean(axis=0) + 1000.0
-    kind, fixed, masses, margin = pop.whole_ball_certificate(m, start)
+    kind, fixed, masses, margin = certificates.whole_ball_certificate(m, start)
     assert kind == "non-strict" and masses.tolist() == [0.5, 0.0, 0.25, 0.25] and margin > 0
     np.testing.assert_allclose(fixed[0], m.centers[:2].mean(axis=0))
     X, _ = m.sample(40_000, seed=2)
@@ -228,11 +229,11 @@ def test_whole_ball_certificate_in_ten_dimensions_matches_a_sample_optimum():
     # moving the pair's center half a radius toward ball 0 cuts nothing: the same β° is certified
     toward = start.copy()
     toward[0] += 0.5 * m.radius * (m.centers[0] - start[0]) / np.linalg.norm(m.centers[0] - start[0])
-    np.testing.assert_allclose(pop.whole_ball_certificate(m, toward)[1], fixed)
+    np.testing.assert_allclose(certificates.whole_ball_certificate(m, toward)[1], fixed)
     # a second center inside ball 2 cuts it: no certificate
     cut = start.copy()
     cut[1] = m.centers[2] + 0.1
-    assert pop.whole_ball_certificate(m, cut) is None
+    assert certificates.whole_ball_certificate(m, cut) is None
 
 
 def test_exclusion_margin_is_sound_and_beats_the_pairwise_bisector_test():
@@ -245,7 +246,7 @@ def test_exclusion_margin_is_sound_and_beats_the_pairwise_bisector_test():
         float((beta[2] - beta[j]) @ (beta[2] + beta[j]) / 2) / np.linalg.norm(beta[2] - beta[j]) - 1.0 for j in (0, 1)
     )
     assert pairwise < 0
-    margin = pop._exclusion_margin(beta, 2, np.zeros(2), 1.0)
+    margin = certificates._exclusion_margin(beta, 2, np.zeros(2), 1.0)
     assert margin > 0
     # soundness: no point of the disk is nearer the third center (dense polar grid, margin-deep)
     rho, phi = np.meshgrid(np.linspace(0, 1, 400), np.linspace(0, 2 * math.pi, 800))
@@ -253,7 +254,7 @@ def test_exclusion_margin_is_sound_and_beats_the_pairwise_bisector_test():
     D = ((x[:, None] - beta[None]) ** 2).sum(axis=2)
     assert not np.any(D.argmin(axis=1) == 2)
     # and a center that does reach the disk is not excluded
-    assert pop._exclusion_margin(np.array([[0.0, a], [0.0, -a], [1.5, 0.0]]), 2, np.zeros(2), 1.0) < 0
+    assert certificates._exclusion_margin(np.array([[0.0, a], [0.0, -a], [1.5, 0.0]]), 2, np.zeros(2), 1.0) < 0
 
 
 def test_ball_decomposition_figure1_panels():
@@ -261,10 +262,10 @@ def test_ball_decomposition_figure1_panels():
     from harness.theory import within_ball as wb
 
     mixture, panels = rt._figure1_panels(10.0)
-    truth = pop.ball_decomposition_certificate(mixture, panels["a"][1])
+    truth = certificates.ball_decomposition_certificate(mixture, panels["a"][1])
     assert truth.kind == "strict" and truth.exact
     np.testing.assert_allclose(truth.centers, mixture.centers, atol=1e-15)
-    b = pop.ball_decomposition_certificate(mixture, panels["b"][1])
+    b = certificates.ball_decomposition_certificate(mixture, panels["b"][1])
     assert b.kind == "non-strict" and b.exact  # two centers share a disk: strict modulo its rotation
     shared = next(s for s, g in enumerate(b.groups) if len(g) == 2)
     pair = b.centers[list(b.groups[shared])] - mixture.centers[shared]
@@ -275,26 +276,26 @@ def test_ball_decomposition_figure1_panels():
     moved = pop.lloyd_map(mixture, b.centers, qmc_points=2**12)
     assert np.max(np.linalg.norm(moved - b.centers, axis=1)) < 0.02
     # c and d put a cell across two balls: not decomposable
-    assert pop.ball_decomposition_certificate(mixture, panels["c"][1]) is None
-    assert pop.ball_decomposition_certificate(mixture, panels["d"][1]) is None
+    assert certificates.ball_decomposition_certificate(mixture, panels["c"][1]) is None
+    assert certificates.ball_decomposition_certificate(mixture, panels["d"][1]) is None
 
 
 def test_ball_decomposition_agrees_with_the_exact_1d_verdict():
     # two centers share the first of three balls, one owns the other two: exact 1-D comparison
     mixture = BallMixture([[-6.0], [0.0], [3.0]], 1.0)
     start = np.array([[-6.4], [-5.6], [1.4]])
-    dec = pop.ball_decomposition_certificate(mixture, start)
+    dec = certificates.ball_decomposition_certificate(mixture, start)
     assert dec is not None and dec.kind == "strict" and dec.exact
     limit = pop.population_lloyd(mixture, start).centers
     np.testing.assert_allclose(np.sort(dec.centers[:, 0]), np.sort(limit[:, 0]), atol=1e-12)
-    assert pop.is_local_minimum(mixture, limit).kind == "strict"
+    assert certificates.is_local_minimum(mixture, limit).kind == "strict"
     np.testing.assert_allclose(dec.masses, pop.cell_integrals(mixture, dec.centers).cell_masses, atol=1e-15)
 
 
 def test_ball_decomposition_rejects_a_cell_across_two_balls():
     mixture = BallMixture([[-3.0, 0.0], [0.0, 0.0], [3.0, 0.0]], 1.0)
     straddle = np.array([[-3.0, 0.0], [-1.0, 0.0], [1.0, 0.0]])  # center 1's bisector cuts two balls
-    assert pop.ball_decomposition_certificate(mixture, straddle) is None
+    assert certificates.ball_decomposition_certificate(mixture, straddle) is None
 
 
 def test_ball_decomposition_allows_a_tangent_cell_only_between_rigid_centers():
@@ -304,15 +305,15 @@ def test_ball_decomposition_allows_a_tangent_cell_only_between_rigid_centers():
     T = mixture.centers
     u = np.array([0.6, 0.8])
     c = np.array([T[1] + 0.4 * u, (T[0] + T[3]) / 2, T[2], T[1] - 0.4 * u])
-    dec = pop.ball_decomposition_certificate(mixture, c)
+    dec = certificates.ball_decomposition_certificate(mixture, c)
     assert dec.kind == "non-strict" and dec.touching == ((2, 0),)
     # a center that owns nothing and touches a ball could take a cap for free: not certified, and
     # is_local_minimum finds the descent
     two = BallMixture([[0.0, 0.0], [10.0, 0.0]], 1.0)
     free = np.array([[0.0, 0.0], [10.0, 0.0], [2.0, 0.0]])
-    assert pop.ball_decomposition_certificate(two, free) is None
-    assert pop.is_local_minimum(two, free).kind == "saddle"
-    assert pop.ball_decomposition_certificate(two, free + [[0, 0], [0, 0], [0.1, 0]]).kind == "non-strict"
+    assert certificates.ball_decomposition_certificate(two, free) is None
+    assert certificates.is_local_minimum(two, free).kind == "saddle"
+    assert certificates.ball_decomposition_certificate(two, free + [[0, 0], [0, 0], [0.1, 0]]).kind == "non-strict"
 
 
 def test_facet_certificate_on_figure1_panels():
@@ -321,7 +322,7 @@ def test_facet_certificate_on_figure1_panels():
 
     mixture, panels = rt._figure1_panels(10.0)
     opts = {"points": 2**11, "replicates": 4}
-    kind, c, P, smallest, error, _ = pop.facet_certificate(mixture, panels["b"][1], **opts)
+    kind, c, P, smallest, error, _ = certificates.facet_certificate(mixture, panels["b"][1], **opts)
     assert kind == "non-strict"
     # the smallest curvature across the pair's rotation is (1/k)(1 − 2aS0) exactly (the pair's
     # "together along u" mode); the refined point moved by δ, and the Hessian is Lipschitz with a
@@ -329,17 +330,17 @@ def test_facet_certificate_on_figure1_panels():
     moved = float(np.max(np.linalg.norm(c - panels["b"][1], axis=1)))
     exact = wb.two_center_eigenvalues(2)["along_together"] / mixture.k
     assert abs(smallest - exact) <= 10 * moved + error + 1e-12
-    assert pop.facet_certificate(mixture, panels["a"][1], **opts)[0] == "strict"
-    kind, _, _, smallest, error, _ = pop.facet_certificate(mixture, panels["c"][1], **opts)
+    assert certificates.facet_certificate(mixture, panels["a"][1], **opts)[0] == "strict"
+    kind, _, _, smallest, error, _ = certificates.facet_certificate(mixture, panels["c"][1], **opts)
     assert kind == "saddle" and smallest < -error  # Figure 1c: Lloyd escapes it
-    assert pop.facet_certificate(mixture, panels["d"][1], **opts)[0] == "not-stationary"
+    assert certificates.facet_certificate(mixture, panels["d"][1], **opts)[0] == "not-stationary"
 
 
 def test_symmetry_tangents_are_rotations_that_fix_every_ball():
     rng = np.random.default_rng(3)
     T = rng.standard_normal((3, 5)) * 4  # three balls span a 2-D affine plane in R^5
     c = rng.standard_normal((4, 5))
-    tangents = pop._symmetry_tangents(T, c)
+    tangents = certificates._symmetry_tangents(T, c)
     assert len(tangents) == 3  # so(3) on the 3-D complement
     for v in tangents:
         # infinitesimally every center keeps its distance to every ball center (G is invariant):
@@ -349,7 +350,7 @@ def test_symmetry_tangents_are_rotations_that_fix_every_ball():
         assert np.linalg.norm(v) > 1e-3
     assert np.linalg.matrix_rank(np.array([v.ravel() for v in tangents])) == 3
     # balls spanning the plane leave no rotation
-    assert pop._symmetry_tangents(np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]]), c[:, :2]) == []
+    assert certificates._symmetry_tangents(np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]]), c[:, :2]) == []
 
 
 @pytest.mark.parametrize("model", ["ball", "gaussian"])
@@ -368,5 +369,5 @@ def test_directional_step_reuses_the_base_integrals_bit_for_bit(model):
         b = pop.cell_integrals(mixture, c + t * v, **qmc)
         diffs = (b.replicate_second.sum(axis=(1, 2)) - a.replicate_second.sum(axis=(1, 2))) / mixture.k
         expected = (float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(len(diffs))))
-        assert pop._delta_G(mixture, c, v, t, qmc, a) == expected
-        assert pop._delta_G(mixture, c, v, t, qmc) == expected
+        assert certificates._delta_G(mixture, c, v, t, qmc, a) == expected
+        assert certificates._delta_G(mixture, c, v, t, qmc) == expected

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from harness.theory import certificates
 from harness.theory import population as pop
 from harness.theory import structure as S
 from harness.theory.models import BallMixture
@@ -89,7 +90,7 @@ def test_population_local_minima_have_the_structure():
         T = np.array(m.centers)
         start = T[rng.integers(k, size=k)] + rng.normal(scale=0.2 * m.center_distance_min, size=(k, 1))
         res = pop.population_lloyd(m, start, max_iter=2000, tol=1e-9 * m.center_distance_max)
-        verdict = pop.is_local_minimum(m, res.centers, n_directions=8, steps=(1e-2,))
+        verdict = certificates.is_local_minimum(m, res.centers, n_directions=8, steps=(1e-2,))
         if not verdict:
             continue
         checked += 1

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import special
 
 from harness.errors import InvalidArgument
+from harness.theory.qmc import standard_nodes
 
 __all__ = [
     "WithinBallVerdict",
@@ -114,10 +115,8 @@ def two_center_eigenvalues(dim, radius=1.0) -> dict:
 
 
 def _ball_nodes(dim, points, replicates, seed):
-    """(R, N, dim) nodes uniform in the unit ball (the same as harness.theory.population's)."""
-    from harness.theory.population import _standard_nodes
-
-    return _standard_nodes("ball", dim, points, replicates, seed)
+    """(R, N, dim) nodes uniform in the unit ball (the ball mixtures' nodes in harness.theory.qmc)."""
+    return standard_nodes("ball", dim, points, replicates, seed)
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from harness.errors import require
-from harness.theory import exact_1d, population
+from harness.theory import certificates, exact_1d, population
 from harness.theory.models import BallMixture
 
 __all__ = [
@@ -479,7 +479,7 @@ def _plot_panel(plt, mixture, centers, title, path, trajectory=None):
 
 def figure1(args=None) -> dict:
     """Figure 1's four panels in a 2-D ball model with 4 components (radius 1, Δmin = η = 10): each
-    classified by :func:`harness.theory.population.is_local_minimum` (randomised QMC, 2^11 nodes per
+    classified by :func:`harness.theory.certificates.is_local_minimum` (randomised QMC, 2^11 nodes per
     cluster, 8 scrambles; one step of 0.1 radius, which in panels a and b only moves boundaries through
     gaps, so ΔG there is an exact quadratic up to QMC error and a second step adds nothing), then
     population Lloyd from each panel (the bottom row: a and b stay, c and d escape).  Panel b's pair
@@ -503,7 +503,7 @@ def figure1(args=None) -> dict:
 
         os.makedirs(out_dir, exist_ok=True)
     for key, (title, centers) in panels.items():
-        verdict = population.is_local_minimum(mixture, centers, steps=(1e-1,), n_directions=8, **qmc)
+        verdict = certificates.is_local_minimum(mixture, centers, steps=(1e-1,), n_directions=8, **qmc)
         if verdict.kind == "inconclusive" and key in ("a", "b"):
             verdict_exact = _flat_is_symmetry(mixture, centers, qmc)
         else:
@@ -572,7 +572,7 @@ def figure1(args=None) -> dict:
 
 def _flat_is_symmetry(mixture, centers, qmc, *, z=4.0, n_directions=24, steps=(1e-1,), seed=1):
     """For a solution with two centers inside one ball (many-fit-one): the flat directions that leave
-    :func:`population.is_local_minimum` inconclusive are the rotation of the pair about the ball's
+    :func:`certificates.is_local_minimum` inconclusive are the rotation of the pair about the ball's
     center, which leaves G exactly unchanged (the ball is rotation-invariant and every other
     Voronoi boundary stays in a gap).  Check that (i) G along the exact rotation changes by no more
     than z standard errors, and (ii) every direction orthogonal to the rotation's tangent raises G
@@ -595,7 +595,7 @@ def _flat_is_symmetry(mixture, centers, qmc, *, z=4.0, n_directions=24, steps=(1
         R = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
         moved = c.copy()
         moved[[i, j]] = (c[[i, j]] - T[s]) @ R.T + T[s]
-        dg, se = population._delta_G(mixture, c, moved - c, 1.0, qmc)
+        dg, se = certificates._delta_G(mixture, c, moved - c, 1.0, qmc)
         rotation.append({"angle": theta, "delta_G": dg, "stderr": se, "flat": abs(dg) <= z * se + 1e-12})
     rng = np.random.default_rng(seed)
     worst = None
@@ -605,7 +605,7 @@ def _flat_is_symmetry(mixture, centers, qmc, *, z=4.0, n_directions=24, steps=(1
         v /= np.linalg.norm(v)
         for sign in (1.0, -1.0):
             for t in steps:
-                dg, se = population._delta_G(mixture, c, sign * v, t * mixture.radius, qmc)
+                dg, se = certificates._delta_G(mixture, c, sign * v, t * mixture.radius, qmc)
                 score = dg - z * se
                 if worst is None or score < worst[0]:
                     worst = (score, dg, se, t)
@@ -671,11 +671,11 @@ def _decomposition_key(decomposition):
 def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
     """Population Lloyd from ``starts`` k-means++ seedings of a sample; unique limits, each
     mapped to the exact fixed point it approximates and certified by
-    :func:`population.ball_decomposition_certificate` in d >= 2 when every ball is inside one cell
+    :func:`certificates.ball_decomposition_certificate` in d >= 2 when every ball is inside one cell
     or shared by centers meeting no other ball (exact for whole balls and pairs, RQMC on one ball
-    for three or more centers in a ball), else by :func:`population.whole_ball_certificate`, then
-    in d >= 2 :func:`population.facet_certificate` (RQMC Hessian), then
-    :func:`population.is_local_minimum` (exact in 1-D, QMC in d >= 2: may be inconclusive).
+    for three or more centers in a ball), else by :func:`certificates.whole_ball_certificate`, then
+    in d >= 2 :func:`certificates.facet_certificate` (RQMC Hessian), then
+    :func:`certificates.is_local_minimum` (exact in 1-D, QMC in d >= 2: may be inconclusive).
     ``lloyd_tol`` (radii; default 1e-9, always 1e-9 in 1-D) stops population Lloyd in d >= 2: a
     decomposed limit is replaced by the exact fixed point, so it need only be close enough to name it.
     Returns a list of (centers, kind, masses, how) with ``how`` the certificate used."""
@@ -695,7 +695,7 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
         res = population.population_lloyd(mixture, start, max_iter=2000 if d == 1 else 300, tol=tol, **qmc)
         c = res.centers
         if d >= 2:
-            dec = population.ball_decomposition_certificate(mixture, c)
+            dec = certificates.ball_decomposition_certificate(mixture, c)
             if dec is not None:
                 key = _decomposition_key(dec)
                 if not any(key == f[0] for f in found):
@@ -707,17 +707,17 @@ def _certified_minima(mixture, starts, seed, qmc, *, lloyd_tol=None):
         key = np.sort(np.round(c / mixture.radius, 3).view(f"V{8 * d}").ravel())
         if any(isinstance(f[0], np.ndarray) and np.array_equal(key, f[0]) for f in found):
             continue
-        exact = population.whole_ball_certificate(mixture, c)
+        exact = certificates.whole_ball_certificate(mixture, c)
         if exact is not None:  # no ball cut by a boundary: certified exactly, in any dimension
             kind, c, masses, _ = exact
             found.append((key, c, kind, masses, "whole balls (exact)"))
             continue
         if d >= 2:  # a cell meets parts of two balls: RQMC facet Hessian at the refined fixed point
-            kind, refined, masses, _, _, _ = population.facet_certificate(mixture, c)
+            kind, refined, masses, _, _, _ = certificates.facet_certificate(mixture, c)
             if kind != "inconclusive":
                 found.append((key, refined, kind, masses, "facet Hessian (RQMC)"))
                 continue
-        verdict = population.is_local_minimum(mixture, c, n_directions=8, steps=(1e-2, 1e-3), **qmc)
+        verdict = certificates.is_local_minimum(mixture, c, n_directions=8, steps=(1e-2, 1e-3), **qmc)
         masses = population.cell_integrals(mixture, c, **qmc).cell_masses
         found.append((key, c, verdict.kind, masses, "exact 1-D" if d == 1 else "QMC directional tests"))
     return [(c, kind, masses, how) for _, c, kind, masses, how in found]
