@@ -258,10 +258,10 @@ def test_exclusion_margin_is_sound_and_beats_the_pairwise_bisector_test():
 
 
 def test_ball_decomposition_figure1_panels():
-    from harness.studies.reproductions import paper as rt
+    from harness.studies.reproductions import figure1
     from harness.theory import within_ball as wb
 
-    mixture, panels = rt._figure1_panels(10.0)
+    mixture, panels = figure1._figure1_panels(10.0)
     truth = certificates.ball_decomposition_certificate(mixture, panels["a"][1])
     assert truth.kind == "strict" and truth.exact
     np.testing.assert_allclose(truth.centers, mixture.centers, atol=1e-15)
@@ -317,10 +317,10 @@ def test_ball_decomposition_allows_a_tangent_cell_only_between_rigid_centers():
 
 
 def test_facet_certificate_on_figure1_panels():
-    from harness.studies.reproductions import paper as rt
+    from harness.studies.reproductions import figure1
     from harness.theory import within_ball as wb
 
-    mixture, panels = rt._figure1_panels(10.0)
+    mixture, panels = figure1._figure1_panels(10.0)
     opts = {"points": 2**11, "replicates": 4}
     kind, c, P, smallest, error, _ = certificates.facet_certificate(mixture, panels["b"][1], **opts)
     assert kind == "non-strict"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness.errors import InvalidArgument
-from harness.studies.reproductions import paper as rt
+from harness.studies.reproductions import disk_integrals, example2
 from harness.theory import population as pop
 from harness.theory import within_ball as wb
 from harness.theory.models import BallMixture
@@ -49,7 +49,7 @@ def test_two_center_hessian_matches_finite_differences_of_the_exact_disk_objecti
 
     def G(b):
         b = b.reshape(2, 2)
-        return rt.disk_two_center_integrals(np.zeros((1, 2)), r, b[0], b[1])[2].sum()
+        return disk_integrals.disk_two_center_integrals(np.zeros((1, 2)), r, b[0], b[1])[2].sum()
 
     def fd(h):
         x = wb.two_center_fixed_point(u, r).ravel()
@@ -125,7 +125,7 @@ def _collinear_fixed_point(r=1.0):
     """Three centers (−p, 0, p) on a diameter of a disk: p is the centroid of the cap beyond p/2."""
     p = 0.5 * r
     for _ in range(200):
-        area, first, _ = rt._segment(p / 2, r)
+        area, first, _ = disk_integrals._segment(p / 2, r)
         p = first / area
     return np.array([[-p, 0.0], [0.0, 0.0], [p, 0.0]])
 
@@ -176,11 +176,11 @@ def test_mixture_facet_hessian_matches_finite_differences_of_the_exact_disk_obje
     beta = np.array([[-0.9, 0.05], [0.4, -0.02]])
 
     def G(b):
-        return rt.example2_objective(b.reshape(2, 2), r)
+        return example2.example2_objective(b.reshape(2, 2), r)
 
-    coarse = rt._hessian_fd(G, beta.ravel(), 2e-4)
-    fine = rt._hessian_fd(G, beta.ravel(), 1e-4)
-    H, se = wb.facet_hessian(beta, r, ball_centers=rt.EXAMPLE2_TRUTH, points=2**12)
+    coarse = example2._hessian_fd(G, beta.ravel(), 2e-4)
+    fine = example2._hessian_fd(G, beta.ravel(), 1e-4)
+    H, se = wb.facet_hessian(beta, r, ball_centers=example2.EXAMPLE2_TRUTH, points=2**12)
     # 6 RQMC standard errors (the masses' term) plus Richardson's bound on the FD error (|coarse − fine|/3)
     assert np.all(np.abs(H - fine) <= 6 * se + 2 * np.abs(coarse - fine) / 3 + 1e-7)
     assert abs(H[0, 2] + 0.25274) < 1e-4  # the cross term is there (the disks' facets), not just 2P·I
