@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import MissingDependency
 from harness.numerics import kernels
-from harness.studies.bench import make_runner
+from harness.studies.bench import contender_inputs, open_contender
 
 from .common import SHAPES, data
 
@@ -21,11 +21,13 @@ def test_lloyd_30_iterations(benchmark, shape, target):
     benchmark.group = f"30 Lloyd iterations, {shape}"
     X, init = data(shape)
     try:
-        run = make_runner(target, X, init)
+        runner = open_contender(target, max_iter=30)
     except MissingDependency as exc:
         pytest.skip(str(exc))
-    run(2)  # warm-up: numba compilation or cache load, BLAS and OpenMP thread start-up
-    benchmark.pedantic(run, args=(30,), rounds=3, iterations=1)
+    x, c = contender_inputs(runner, X, init)
+    k = c.shape[0]
+    runner.fit(x, k, init=c, seed=0)  # warm-up: numba compilation or cache load, BLAS and OpenMP thread start-up
+    benchmark.pedantic(runner.fit, args=(x, k), kwargs={"init": c, "seed": 0}, rounds=3, iterations=1)
 
 
 @pytest.mark.parametrize("target", ["ours", "sklearn"])

@@ -10,7 +10,9 @@ from importlib.metadata import version as _version
 
 from harness import config as _config  # noqa: F401  (first: quiets OpenBLAS's idle threads, see config)
 from harness.clustering.kmeans import KMeansResult, kmeans, lloyd
-from harness.errors import InvalidArgument, MissingDependency, PropertyFailure
+from harness.errors import InvalidArgument, MissingDependency, PropertyFailure, require
+from harness.targets.declaration import Target, target
+from harness.targets.loader import load_target
 from harness.theory.models import BallMixture, GaussianMixture
 
 # The one source of the version is pyproject.toml's ``version``; the CLI's --version prints this.
@@ -20,14 +22,8 @@ except PackageNotFoundError:  # pragma: no cover - imported from a source tree t
     __version__ = "0.0.0+unknown"
 
 
-def __getattr__(name):  # imported lazily: targets pull in peers' adapters, KMeans needs scikit-learn
-    if name in ("target", "load_target", "Target"):
-        from harness import targets
-
-        return getattr(targets, name)
-    if name == "KMeans":
-        from harness.errors import require
-
+def __getattr__(name):
+    if name == "KMeans":  # imported lazily: it needs scikit-learn (the peers extra)
         require("sklearn", "peers", "harness.KMeans")
         from harness.clustering.estimator import KMeans
 

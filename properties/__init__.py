@@ -4,6 +4,7 @@
 pytest item per (check, target), like scikit-learn's estimator checks.
 """
 
+from properties.engine import make_check
 from properties.suite import CHECKS
 
 
@@ -22,9 +23,7 @@ def parametrize_with_checks(targets, *, expected_failed_checks=None, profile=Non
     why; an empty reason is refused); those items are strict ``xfail``.  ``profile`` defaults to the
     ``KMEANS_HARNESS_PROFILE`` environment variable, else ``quick``.
     """
-    import pytest
-
-    from properties.plugin import make_check
+    import pytest  # only a pytest user calls this; the suite itself does not need pytest
 
     expected = dict(expected_failed_checks or {})
     for name, reason in expected.items():

@@ -15,6 +15,7 @@ from harness.clustering import kmeans as api
 from harness.errors import NotApplicable, PropertyFailure
 from harness.numerics import kernels, tolerances
 from harness.numerics.reference import kmeans_1d_optimal_ref, sqdist_ref
+from strategies.inits import fixed_point_init
 
 __all__ = ["NotConverged", "check_output_contract", "check_fixed_point", "check_objective_not_worse_than_init"]
 
@@ -256,8 +257,6 @@ def expect_solution(X, fit, k, expected_centers, expected_labels, precision, wha
 def reference_fixed_point(case, precision):
     """A stable fixed point of the case's data with no empty cell (our reference Lloyd), or raise
     NotApplicable."""
-    from strategies.inits import fixed_point_init
-
     X = np.asarray(case.X, dtype=np.float64)
     if len(np.unique(X, axis=0)) < case.k:
         raise NotApplicable("fewer distinct points than k: no fixed point without an empty cell")

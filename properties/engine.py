@@ -7,23 +7,27 @@ Statuses: ``pass`` and ``not-applicable`` count as passed; ``fail``, ``error`` (
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
-import warnings
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 
-import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
 from harness.cases.case import Case
 from harness.errors import NotApplicable, PropertyFailure
-from harness.targets.declaration import Fit, Target, modified_inputs, normalise_output
-from harness.targets.worker import BadOutput, TargetAborted, TargetOutOfMemory, TargetRaised, TargetWorker
+from harness.targets.declaration import Target
+from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
+from harness.targets.fit import Fit
+from harness.targets.loader import load_target
+from harness.targets.options import RunOptions
+from harness.targets.runner import Runner
 from properties.checks import NotConverged
 from properties.suite import CHECKS, profile_settings
-from strategies import corner_cases, datasets
+from strategies import ball_mixtures, corner_cases, datasets, gaussian_mixtures
 
 PASSING = ("pass", "not-applicable")
 STATUSES = ("pass", "not-applicable", "fail", "error", "timeout", "crashed", "out-of-memory", "not-converged")
@@ -78,72 +82,42 @@ class CheckResult:
         return cls(**{f.name: record[f.name] for f in fields(cls) if f.name in record})
 
 
-class Runner:
-    """Calls a target on a copy of the data and notes whether the copy was modified.
+class CheckRunner:
+    """What a check calls to fit the target: the target's :class:`~harness.targets.runner.Runner`, with
+    its failures turned into the check's: a timeout, crash or memory exhaustion stops the check
+    (:class:`CheckAborted`), a raise is :class:`TargetError`, and an answer that is not a k-means
+    answer (a string, None, ...) is a :class:`PropertyFailure`, never an error of the harness.
 
-    A target whose ``fit`` is a :class:`~harness.targets.worker.TargetWorker` runs in its worker
-    process (the copy is compared there, before and after the call); any other runs in-process.
-    Whatever it returns is normalised here: an answer that is not a k-means answer (a string,
-    None, ...) is a :class:`PropertyFailure`, never an error of the harness.
+    ``target`` is the declaration the checks read (claims, precision, ...).
     """
 
-    def __init__(self, target: Target):
-        self.target = target
-        self.calls = 0
-        self.warnings = 0
+    def __init__(self, runner: Runner):
+        self.runner = runner
+        self.target = runner.target
+        self.structure_report = None
+
+    @property
+    def calls(self) -> int:
+        return self.runner.calls
 
     def __call__(self, X, k, *, init=None, seed=None) -> Fit:
-        self.calls += 1
-        X_given = np.array(X, dtype=np.float64, copy=True)
-        init_given = None if init is None else np.array(init, dtype=np.float64, copy=True)
-        if isinstance(self.target.fit, TargetWorker):
-            return self._call_worker(self.target.fit, X_given, k, init_given, seed)
         try:
-            with warnings.catch_warnings(record=True) as caught:  # a peer's warnings are not ours to print
-                warnings.simplefilter("always")
-                start = time.perf_counter()
-                out = self.target.fit(X_given, k, init=init_given, seed=seed)
-                seconds = time.perf_counter() - start
-            self.warnings += len(caught)
-        except MemoryError as exc:
-            raise CheckAborted(TargetOutOfMemory(f"out of memory: the target raised MemoryError: {exc}")) from exc
-        except (Exception, SystemExit) as exc:
-            raise TargetError(f"the target raised {type(exc).__name__}: {exc}") from exc
-        try:
-            fit = normalise_output(out, seconds)
-        except Exception as exc:  # noqa: BLE001 - a malformed answer is the target's failure
-            raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
-        modified = modified_inputs(X_given, X, init_given, init)
-        if modified:
-            fit = replace(fit, input_unchanged=False, modified_inputs=modified)
-        return fit
-
-    def _call_worker(self, worker, X, k, init, seed) -> Fit:
-        try:
-            r = worker.call(X, k, init=init, seed=seed)
+            return self.runner.fit(X, k, init=init, seed=seed)
         except TargetAborted as exc:
             raise CheckAborted(exc) from None
         except TargetRaised as exc:
             raise TargetError(f"the target raised {exc}", exc.traceback_text) from None
         except BadOutput as exc:
             raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
-        self.warnings += r.warnings
-        return Fit(
-            centers=r.centers,
-            labels=r.labels,
-            converged=r.converged,
-            n_iter=r.n_iter,
-            seconds=r.seconds,
-            raw_centers=r.centers,
-            raw_labels=r.labels,
-            input_unchanged=r.input_unchanged,
-            modified_inputs=r.modified_inputs,
-        )
 
 
-def run_case(target: Target, check_name: str, case: Case, runner: Runner | None = None):
+def as_runner(target) -> Runner:
+    """``target`` as a :class:`Runner`: a Runner as it is, anything else opened in-process."""
+    return target if isinstance(target, Runner) else Runner(target, RunOptions(isolate=False))
+
+
+def run_case(runner: CheckRunner, check_name: str, case: Case):
     """Run one check on one case (used by the engine and by ``--replay``); raises on failure."""
-    runner = runner or Runner(target)
     fit = runner(case.X, case.k, init=case.init, seed=case.seed)
     CHECKS[check_name](case, fit, runner)
 
@@ -179,16 +153,12 @@ def _message_of(exc, case) -> str:
 def _datasets_for(target: Target):
     if target.max_dim is None:
         return datasets()
-    from hypothesis import strategies as st
-
-    from strategies import ball_mixtures, gaussian_mixtures
-
     dims = {"min_dim": 1, "max_dim": target.max_dim}
     return datasets(st.one_of(ball_mixtures(**dims), gaussian_mixtures(**dims)))
 
 
 def run_check(
-    target: Target,
+    target,
     check_name: str,
     *,
     profile: str = "quick",
@@ -196,14 +166,16 @@ def run_check(
     max_examples: int | None = None,
     explicit_cases: bool = True,
 ) -> CheckResult:
-    """Run ``check_name`` on ``target`` over the corner cases (unless ``explicit_cases`` is False;
-    they run first and, being explicit, are reported as they are, not shrunk) and ``max_examples``
-    drawn cases, which Hypothesis shrinks on failure."""
+    """Run ``check_name`` on ``target`` (a :class:`Runner`, or anything
+    :func:`~harness.targets.loader.load_target` accepts, run in-process) over the corner cases
+    (unless ``explicit_cases`` is False; they run first and, being explicit, are reported as they
+    are, not shrunk) and ``max_examples`` drawn cases, which Hypothesis shrinks on failure."""
     base = profile_settings(profile)
     if max_examples is not None:
         base = settings(base, max_examples=max_examples)
     state = {"case": None, "examples": 0, "applicable": 0}
-    runner = Runner(target)
+    runner = CheckRunner(as_runner(target))
+    target = runner.target
 
     # a check may bring its own cases (``check.cases(target)``, e.g. instances meeting a theorem's
     # assumptions) and leave a per-case ``runner.structure_report`` (see properties.structure_checks)
@@ -215,7 +187,7 @@ def run_check(
         state["examples"] += 1
         runner.structure_report = None
         try:
-            run_case(target, check_name, case, runner)
+            run_case(runner, check_name, case)
         except NotApplicable:
             return
         finally:
@@ -275,11 +247,36 @@ def run_check(
     return CheckResult(check_name, status, state["examples"], state["applicable"], seconds, msg, structure=structures)
 
 
-def replay_case(target: Target, check_name: str, case: Case) -> CheckResult:
-    """Re-run one recorded case for one check."""
+class CheckFailed(AssertionError):
+    """A check did not pass; the message is the harness's report."""
+
+
+def make_check(name: str, profile: str | None = None):
+    """A callable ``check(target, *, seed=0)`` that runs the check ``name`` on ``target`` (anything
+    :func:`~harness.targets.loader.load_target` accepts) with ``profile`` (default:
+    ``$KMEANS_HARNESS_PROFILE``, else ``quick``) and raises :class:`CheckFailed` on failure."""
+
+    def check(target, *, seed=0):
+        prof = profile or os.environ.get("KMEANS_HARNESS_PROFILE", "quick")
+        result = run_check(load_target(target), name, profile=prof, seed=seed)
+        if not result.passed:
+            text = f"{name}: {result.status}: {result.message}"
+            if result.case:
+                text += f"\nminimal case: {Case.from_record(result.case).describe()}"
+                text += f"\ncase record: {result.case}"
+            raise CheckFailed(text)
+        return result
+
+    check.__name__ = f"check_{name}"
+    return check
+
+
+def replay_case(target, check_name: str, case: Case) -> CheckResult:
+    """Re-run one recorded case for one check (``target``: a :class:`Runner`, or anything
+    :func:`~harness.targets.loader.load_target` accepts, run in-process)."""
     start = time.perf_counter()
     try:
-        run_case(target, check_name, case)
+        run_case(CheckRunner(as_runner(target)), check_name, case)
     except NotApplicable as exc:
         return CheckResult(check_name, "not-applicable", 1, 0, time.perf_counter() - start, str(exc))
     except (Exception, CheckAborted) as exc:

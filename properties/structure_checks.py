@@ -11,12 +11,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import strategies as st
 
+from harness.cases.case import INIT_KINDS
+from harness.clustering import kmeans as api
 from harness.errors import NotApplicable, PropertyFailure
 from harness.numerics import kernels, tolerances
+from harness.targets.fit import Fit
 from harness.theory import structure
 from harness.theory.models import BallMixture
 from properties.checks import contract_arrays
+from strategies.datasets import make_case
+from strategies.theorems import theorem1_instances, theorem1_mixture, theorem2_instances, theorem2_mixture
 
 __all__ = ["check_partition_structure", "check_truth_is_global_minimum", "VERDICT_MIN_CLUSTER_POINTS"]
 
@@ -132,10 +138,6 @@ def structure_summary(reports) -> str:
 
 
 def _theorem_cases(target):
-    from hypothesis import strategies as st
-
-    from strategies.theorems import theorem1_instances, theorem2_instances
-
     dims = {} if target.max_dim is None else {"max_dim": min(3, target.max_dim)}
     return st.one_of(theorem1_instances(**dims), theorem2_instances(**dims))
 
@@ -214,12 +216,6 @@ def false_alarm_rate(cluster_points: int, cases: int, *, seed: int = 0, gaussian
     ``cases`` random Theorem 1 (or 2) instances with ``cluster_points`` points per cluster and
     return ``(failures, cases, worst ratios)``: how often a correct solution lacks the structure
     (with the finite-sample slack).  Used to choose :data:`VERDICT_MIN_CLUSTER_POINTS`."""
-    from harness.cases.case import INIT_KINDS
-    from harness.clustering import kmeans as api
-    from harness.targets.declaration import Fit
-    from strategies.datasets import make_case
-    from strategies.theorems import theorem1_mixture, theorem2_mixture
-
     rng = np.random.default_rng(seed)
     build = theorem2_mixture if gaussian else theorem1_mixture
     failures, ratios = [], []

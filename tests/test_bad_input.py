@@ -20,7 +20,7 @@ import harness
 from harness.cli.main import main
 from harness.clustering.kmeans import init_centers
 from harness.errors import InvalidArgument, TargetLoadError
-from harness.targets.declaration import load_target
+from harness.targets.loader import load_target
 from harness.theory.models import BallMixture, GaussianMixture
 
 RNG = np.random.default_rng(0)

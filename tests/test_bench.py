@@ -9,9 +9,11 @@ import os
 import numpy as np
 import pytest
 
+from harness.cli.bench import format_table
 from harness.cli.main import main
 from harness.errors import InvalidArgument
 from harness.studies import bench
+from harness.theory.structure import centroid_index, orphans
 
 
 def test_parse_shape():
@@ -27,11 +29,12 @@ def test_parse_shape_rejects(text):
 
 def test_centroid_index():
     A = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
-    assert bench.centroid_index(A, A[::-1]) == 0
+    assert centroid_index(A, A[::-1]) == 0
     # two centers in one true cluster, none in another: one orphan each way
     B = np.array([[0.0, 0.0], [0.5, 0.0], [10.0, 0.0]])
-    assert bench.centroid_index(A, B) == 1
-    assert bench.centroid_index(B, A) == 1
+    assert centroid_index(A, B) == 1
+    assert centroid_index(B, A) == 1
+    assert orphans(A, B) == (1, 1)
 
 
 def test_run_bench_rows():
@@ -44,7 +47,7 @@ def test_run_bench_rows():
     assert 1 <= lloyd.n_iter <= 3 and len(lloyd.seconds_all) == 2
     assert rows[1].label_agreement > 0.9
     assert len(seeding) == 1 and seeding[0].seconds_ours > 0
-    text = bench.format_table(rows, seeding)
+    text = format_table(rows, seeding)
     assert "lloyd-float32" in text and "300x2x3" in text
 
 
@@ -96,7 +99,7 @@ def test_user_targets_run_isolated_and_a_crash_costs_only_its_row():
     assert by[correct].status == "ok" and by[correct].mode == "own" and len(by[correct].seconds_all) == 2
     assert by[correct].objective_ratio == pytest.approx(1.0, rel=1e-9)
     assert by[crash].status == "crashed" and "signal 11" in by[crash].message
-    text = bench.format_table(rows)
+    text = format_table(rows)
     assert "crashed: target crashed" in text and "own rule" in text
 
 

@@ -15,8 +15,11 @@ import numpy as np
 import pytest
 
 from harness.cli.main import main
-from harness.targets.declaration import load_target
-from harness.targets.worker import TargetTimeout, TargetWorker, load_isolated, parse_memory_limit
+from harness.targets.failures import BadOutput, TargetRaised, TargetTimeout
+from harness.targets.loader import load_target
+from harness.targets.options import RunOptions, parse_memory_limit
+from harness.targets.runner import Runner
+from harness.targets.worker import TargetWorker
 from properties.engine import run_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,23 +93,45 @@ def test_hostile_target_gets_a_status_and_verify_goes_on(name, tmp_path, monkeyp
 
 def test_input_mutation_is_seen_across_the_process_boundary(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    target = load_isolated(BROKEN.format("input_mutation"), timeout=30)
-    try:
-        r = run_check(target, "output_contract", profile="quick", seed=0)
-    finally:
-        target.fit.close()
+    with Runner(BROKEN.format("input_mutation"), RunOptions(isolate=True, timeout=30)) as runner:
+        r = run_check(runner, "output_contract", profile="quick", seed=0)
     assert r.status == "fail"
     assert "modified its input X in place" in r.message
 
 
+@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "isolated"])
+@pytest.mark.parametrize(("name", "modified"), [("input_mutation", ("X",)), ("init_mutation", ("init",))])
+def test_runner_sees_a_modified_input_in_both_modes(isolate, name, modified):
+    """Parity: the runner compares the caller's arrays where the call ran and names the one written into."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    init = X[:3].copy()
+    X_before, init_before = X.copy(), init.copy()
+    with Runner(BROKEN.format(name), RunOptions(isolate=isolate, timeout=30)) as runner:
+        assert runner.isolated is isolate
+        fit = runner.fit(X, 3, init=init, seed=0)
+    assert fit.modified_inputs == modified and not fit.input_unchanged
+    assert np.array_equal(X, X_before) and np.array_equal(init, init_before)  # the caller's arrays are copies
+    assert fit.seconds > 0  # measured where the call ran
+
+
+@pytest.mark.parametrize("isolate", [False, True], ids=["in-process", "isolated"])
+def test_runner_reports_the_same_failures_in_both_modes(isolate):
+    X = np.zeros((4, 1))
+    with Runner(HOSTILE.format("raises"), RunOptions(isolate=isolate, timeout=30)) as runner:
+        with pytest.raises(TargetRaised, match="RuntimeError: hostile target: refusing to cluster") as info:
+            runner.fit(X, 1)
+        assert "Traceback" in info.value.traceback_text
+    with Runner(HOSTILE.format("returns_string"), RunOptions(isolate=isolate, timeout=30)) as runner:
+        with pytest.raises(BadOutput, match="target returned str"):
+            runner.fit(X, 1)
+
+
 def test_correct_target_passes_isolated_and_the_worker_is_reused():
-    target = load_isolated(CORRECT.format("lloyd_numpy"), timeout=30)
-    try:
-        r = run_check(target, "output_contract", profile="quick", seed=0, max_examples=3)
+    with Runner(CORRECT.format("lloyd_numpy"), RunOptions(isolate=True, timeout=30)) as runner:
+        r = run_check(runner, "output_contract", profile="quick", seed=0, max_examples=3)
         assert r.status == "pass", r.message
-        assert target.fit.starts == 1  # one worker for the whole check
-    finally:
-        target.fit.close()
+        assert runner.worker_starts == 1  # one worker for the whole check
 
 
 def test_worker_restarts_after_a_timeout():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from harness.errors import InvalidArgument
-from harness.targets.declaration import builtin_available, builtin_names, load_target
+from harness.targets.loader import load_target
+from harness.targets.registry import builtin_available, builtin_names
 from harness.theory.models import BallMixture
 
 #: Every built-in that clusters in any dimension (kmeans1d is 1-D only and tested on its own).

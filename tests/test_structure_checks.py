@@ -8,9 +8,10 @@ import pytest
 
 from harness.clustering import kmeans as api
 from harness.errors import NotApplicable, PropertyFailure
-from harness.targets.declaration import Fit, load_target
+from harness.targets.fit import Fit
+from harness.targets.loader import load_target
 from harness.theory.models import BallMixture, GaussianMixture
-from properties.engine import Runner, run_check
+from properties.engine import CheckRunner, as_runner, run_check
 from properties.structure_checks import (
     VERDICT_MIN_CLUSTER_POINTS,
     check_partition_structure,
@@ -23,7 +24,7 @@ from strategies.theorems import theorem1_mixture, theorem2_mixture
 
 @pytest.fixture(scope="module")
 def lloyd_runner():
-    return Runner(load_target("lloyd"))
+    return CheckRunner(as_runner("lloyd"))
 
 
 def fit_of(centers, labels=None, converged=True):
@@ -82,7 +83,7 @@ def test_truth_is_global_minimum(lloyd_runner):
     r = api.lloyd(case.X, case.init)
     check_truth_is_global_minimum(case, fit_of(r.centers, r.labels), lloyd_runner)
     # a global-optimum claim with a spurious solution (two centers on one cluster) is caught
-    runner = Runner(load_target("lloyd"))
+    runner = CheckRunner(as_runner("lloyd"))
     runner.target = type(runner.target)(**{**runner.target.__dict__, "claims": "global-optimum"})
     T = np.array(mixture.centers)
     spurious = np.array([T[0] - 0.5, T[0] + 0.5, (T[1] + T[2]) / 2])

@@ -162,7 +162,7 @@ def test_user_targets_run_isolated_inside_dask_worker_processes(tmp_path):
     zoo = os.path.relpath(os.path.join(os.path.dirname(__file__), "zoo"), str(tmp_path))
     text = HOSTILE.replace("{zoo}", zoo)
     config = sw.parse_config(text, base_dir=str(tmp_path))
-    assert config.timeout == 5.0 and config.memory_limit == 2 * 2**30
+    assert config.options.timeout == 5.0 and config.options.memory_limit == 2 * 2**30
     sw.check_targets(config)
     summary = sw.run_sweep(config, workers=1, processes=True, stream=io.StringIO())
     assert summary["run_now"] == 4 and summary["errors"] == 2

@@ -6,7 +6,7 @@ The full matrix (every zoo target × every check) is printed by ``python -m test
 
 import pytest
 
-from harness.targets.declaration import load_target
+from harness.targets.loader import load_target
 from properties.engine import run_check
 
 ZOO = "tests/zoo/{}.py:{}"

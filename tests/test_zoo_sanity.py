@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-from harness.targets.declaration import load_target
+from harness.targets.loader import load_target
 from harness.theory.models import BallMixture
 from tests.zoo import broken, correct
 

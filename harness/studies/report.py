@@ -15,6 +15,8 @@ from collections import defaultdict
 import numpy as np
 
 from harness.errors import InvalidArgument, require
+from harness.studies.reproductions.theorem1_gap import draw_gap
+from harness.studies.sweep import read_results
 
 __all__ = ["write_report", "spurious_rates", "build_html"]
 
@@ -141,8 +143,6 @@ def _density_figure(result):
 
 
 def _theorem_gap_figure(result):
-    from harness.studies.reproductions.paper import draw_gap
-
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     draw_gap(ax, result["ours"]["rows"])
@@ -304,8 +304,6 @@ standard errors.</p>
 
 def write_report(results: str, output: str, *, reproductions=()) -> dict:
     """Read a sweep's results and write the HTML page to ``output``; returns ``{rows, figures}``."""
-    from harness.studies.sweep import read_results
-
     rows = read_results(results)
     if not rows and not reproductions:
         raise InvalidArgument(f"RESULTS: {results!r} holds no sweep rows")

@@ -8,14 +8,13 @@ result never depends on the number of workers or the order of the grid.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import itertools
 import json
 import math
+import multiprocessing
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -23,7 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.clustering.initialisers import INITIALISERS, initialise
 from harness.errors import InvalidArgument, require
+from harness.numerics import kernels
+from harness.provenance import git_commit, versions
+from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
+from harness.targets.options import COMMAND_DEFAULTS, RunOptions, parse_memory_limit
+from harness.targets.registry import BUILTINS, builtin_available
+from harness.targets.runner import Runner
+from harness.theory.models import MIXTURE_KINDS, make_mixture
+from harness.theory.structure import centroid_index, orphans, sample_associations
 
 __all__ = ["SweepConfig", "load_config", "parse_config", "plan_runs", "run_one", "run_sweep", "read_results"]
 
@@ -66,9 +74,8 @@ class SweepConfig:
     grid: dict
     output: str
     source: str  # the config text as given, kept with every row as provenance
-    isolate: bool | None = None  # None: user targets isolated, built-ins in-process
-    timeout: float | None = None  # seconds per fit of an isolated target (None: the default)
-    memory_limit: int | None = -1  # bytes; None: no limit; -1: the default
+    #: how the targets run: sweep.isolate, sweep.timeout, sweep.memory_limit over the sweep defaults
+    options: RunOptions = COMMAND_DEFAULTS["sweep"]
     target_specs: dict | None = None  # grid.target as written -> what a worker loads (paths made absolute)
 
 
@@ -131,7 +138,7 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
             _fail(where, f"grid.{key}", grid_raw[key], f"a non-empty list of {expected}")
         grid[key] = values
     for v in grid["model"]:
-        if v not in ("ball", "gaussian"):
+        if v not in MIXTURE_KINDS:
             _fail(where, "grid.model", v, GRID_KEYS["model"][0])
     _ints(where, "k", grid["k"], 2)
     _ints(where, "d", grid["d"], 1)
@@ -142,9 +149,6 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
     for v in grid["separation_ratio_spread"]:
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 1):
             _fail(where, "grid.separation_ratio_spread", v, GRID_KEYS["separation_ratio_spread"][0])
-    from harness.clustering.initialisers import INITIALISERS
-    from harness.targets.declaration import BUILTINS, builtin_available
-
     for v in grid["initialiser"]:
         if v not in INITIALISERS:
             _fail(where, "grid.initialiser", v, f"one of {', '.join(INITIALISERS)}")
@@ -156,12 +160,14 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0
     ):
         _fail(where, "sweep.timeout", timeout, SWEEP_KEYS["timeout"])
-    memory_limit = -1
+    options = COMMAND_DEFAULTS["sweep"]
+    if isolate is not None:
+        options = dataclasses.replace(options, isolate=isolate)
+    if timeout is not None:
+        options = dataclasses.replace(options, timeout=float(timeout))
     if "memory_limit" in sweep:
-        from harness.targets.worker import parse_memory_limit
-
         try:
-            memory_limit = parse_memory_limit(sweep["memory_limit"])
+            options = dataclasses.replace(options, memory_limit=parse_memory_limit(sweep["memory_limit"]))
         except (InvalidArgument, TypeError, ValueError):
             _fail(where, "sweep.memory_limit", sweep["memory_limit"], SWEEP_KEYS["memory_limit"])
     specs = {}
@@ -186,14 +192,11 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
             module = os.path.join(base_dir, module)
         specs[v] = f"{module}:{attr}"
     # Every mixture of the grid must exist (e.g. balls need η_min > 2): build each once, now.
-    from harness.theory.models import BallMixture, GaussianMixture
-
     for model, k, d, eta, spread in itertools.product(
         grid["model"], grid["k"], grid["d"], grid["separation_ratio_min"], grid["separation_ratio_spread"]
     ):
-        cls = BallMixture if model == "ball" else GaussianMixture
         try:
-            cls.with_separation(k, d, eta, separation_ratio_spread=spread, seed=0)
+            make_mixture(model, k=k, dim=d, separation_ratio_min=eta, separation_ratio_spread=spread, seed=0)
         except InvalidArgument as exc:
             raise InvalidArgument(
                 f"{where}: the grid point model={model!r}, k={k}, d={d}, separation_ratio_min={eta!r}, "
@@ -209,9 +212,7 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
         grid,
         os.path.join(base_dir, output),
         text,
-        isolate=isolate,
-        timeout=None if timeout is None else float(timeout),
-        memory_limit=memory_limit,
+        options=options,
         target_specs=specs,
     )
 
@@ -220,37 +221,11 @@ def check_targets(config: SweepConfig, where: str = "sweep config") -> None:
     """Load every target of the grid once, before any fit, so that a typo or an import error is
     reported at once and by key.  User targets are loaded in a worker process (their import runs
     their code), built-ins in-process."""
-    from harness.targets.declaration import load_target
-    from harness.targets.worker import load_isolated
-
     for written, spec in (config.target_specs or {}).items():
         try:
-            if _isolated(spec, config.isolate):
-                load_isolated(
-                    spec, timeout=_timeout(config.timeout), memory_limit=_memory(config.memory_limit)
-                ).fit.close()
-            else:
-                load_target(spec)
+            Runner(spec, config.options).close()
         except Exception as exc:  # noqa: BLE001 - any loading error is a config error here
             raise InvalidArgument(f"{where}: grid.target = {written!r}: {exc}") from exc
-
-
-def _isolated(spec, isolate):
-    from harness.targets.worker import default_isolation
-
-    return default_isolation(spec) if isolate is None else bool(isolate)
-
-
-def _timeout(timeout):
-    from harness.targets.worker import DEFAULT_TIMEOUT
-
-    return DEFAULT_TIMEOUT if timeout is None else timeout
-
-
-def _memory(limit):
-    from harness.targets.worker import DEFAULT_MEMORY_LIMIT
-
-    return DEFAULT_MEMORY_LIMIT if limit == -1 else limit
 
 
 def load_config(path: str) -> SweepConfig:
@@ -304,63 +279,34 @@ def plan_runs(config: SweepConfig) -> list[dict]:
             run.update(run_key=key, data_seed=data_seed, run_seed=_key_int(config.seed, key))
             # how to load and run the target: not part of the key (moving the config file, or
             # changing the isolation, does not make a finished fit a different one)
-            run.update(
-                target_spec=(config.target_specs or {}).get(target, target),
-                isolate=config.isolate,
-                timeout=config.timeout,
-                memory_limit=config.memory_limit,
-            )
+            run.update(target_spec=(config.target_specs or {}).get(target, target), options=config.options)
             runs.append(run)
     return runs
 
 
-_TARGETS: dict = {}
+#: The runners of this process (a Dask worker), by spec and options: a user target's worker process
+#: is started once and kept across fits (and restarted after a crash).
+_RUNNERS: dict = {}
 
 
-def _fit(run, X, init, seed):
-    """One fit of the run's target: ``(centers, labels, converged, n_iter, seconds)``.
-
-    A user target runs in a worker process of its own (one per Dask worker, kept across fits and
-    restarted after a crash), so that a hang, a crash or a memory hog costs one row, not the sweep.
-    Dask's worker processes are started non-daemonic by :func:`run_sweep` for this: a daemonic
-    process cannot start children."""
+def _runner(run) -> Runner:
+    """The run's target, opened once per process.  An isolated target needs a non-daemonic process
+    (a daemonic one cannot start children): :func:`run_sweep` starts Dask's workers so."""
     spec = run.get("target_spec", run["target"])
-    isolated = _isolated(spec, run.get("isolate"))
-    key = (spec, isolated, run.get("timeout"), run.get("memory_limit", -1))
-    if key not in _TARGETS:
-        if isolated:
-            import multiprocessing
-
-            from harness.targets.worker import load_isolated
-
-            if multiprocessing.current_process().daemon:
-                raise RuntimeError(
-                    "this Dask worker is a daemonic process and cannot start the target's worker process: start "
-                    "the cluster's workers with DASK_DISTRIBUTED__WORKER__DAEMON=False, or run with --no-isolate"
-                )
-
-            _TARGETS[key] = load_isolated(
-                spec, timeout=_timeout(run.get("timeout")), memory_limit=_memory(run.get("memory_limit", -1))
+    options = run.get("options") or COMMAND_DEFAULTS["sweep"]
+    key = (spec, options)
+    if key not in _RUNNERS:
+        if options.resolved(spec).isolate and multiprocessing.current_process().daemon:
+            raise RuntimeError(
+                "this Dask worker is a daemonic process and cannot start the target's worker process: start "
+                "the cluster's workers with DASK_DISTRIBUTED__WORKER__DAEMON=False, or run with --no-isolate"
             )
-        else:
-            from harness.targets.declaration import load_target
-
-            _TARGETS[key] = load_target(spec)
-    target = _TARGETS[key]
-    if isolated:
-        reply = target.fit.call(X, run["k"], init=init, seed=seed)
-        return reply.centers, reply.labels, reply.converged, reply.n_iter, reply.seconds
-    fit = target.run(X, run["k"], init=init, seed=seed)
-    return fit.centers, fit.labels, fit.converged, fit.n_iter, fit.seconds
+        _RUNNERS[key] = Runner(spec, options)
+    return _RUNNERS[key]
 
 
 def run_one(run: dict) -> dict:
     """Fit one planned run and return its row (never raises: an error is a row with ``status``)."""
-    from harness.clustering.initialisers import initialise
-    from harness.numerics import kernels
-    from harness.theory.models import BallMixture, GaussianMixture
-    from harness.theory.structure import centroid_index, sample_associations
-
     row = {
         k: run[k]
         for k in (
@@ -398,12 +344,12 @@ def run_one(run: dict) -> dict:
         fit_seconds=None,
     )
     try:
-        cls = BallMixture if run["model"] == "ball" else GaussianMixture
         data_rng = np.random.SeedSequence(run["data_seed"]).spawn(2)
-        mixture = cls.with_separation(
-            run["k"],
-            run["d"],
-            run["separation_ratio_min"],
+        mixture = make_mixture(
+            run["model"],
+            k=run["k"],
+            dim=run["d"],
+            separation_ratio_min=run["separation_ratio_min"],
             separation_ratio_spread=run["separation_ratio_spread"],
             seed=data_rng[0],
         )
@@ -412,18 +358,19 @@ def run_one(run: dict) -> dict:
         started = time.perf_counter()
         init = initialise(run["initialiser"], X, run["k"], seed=np.random.default_rng(init_ss))
         row["init_seconds"] = time.perf_counter() - started
-        centers, labels, converged, n_iter, seconds = _fit(run, X, init, int(fit_ss.generate_state(1)[0]))
-        row["fit_seconds"] = seconds
+        fit = _runner(run).fit(X, run["k"], init=init, seed=int(fit_ss.generate_state(1)[0]))
+        centers, labels, converged, n_iter = fit.centers, fit.labels, fit.converged, fit.n_iter
+        row["fit_seconds"] = fit.seconds
         centers = np.asarray(centers, dtype=np.float64)
         if centers.shape != mixture.centers.shape or not np.all(np.isfinite(centers)):
             raise ValueError(f"target returned centers of shape {centers.shape}, finite={np.all(np.isfinite(centers))}")
-        D = np.linalg.norm(centers[:, None, :] - mixture.centers[None, :, :], axis=2)
         ci = centroid_index(centers, mixture.centers)
+        orphans_fitted, orphans_true = orphans(centers, mixture.centers)
         obj, truth = kernels.objective(X, centers), kernels.objective(X, mixture.centers)
         row.update(
             centroid_index=ci,
-            orphans_fitted=int(centers.shape[0] - len(np.unique(np.argmin(D, axis=0)))),
-            orphans_true=int(mixture.k - len(np.unique(np.argmin(D, axis=1)))),
+            orphans_fitted=orphans_fitted,
+            orphans_true=orphans_true,
             objective=obj,
             truth_objective=truth,
             objective_ratio=obj / truth if truth > 0 else None,
@@ -434,9 +381,7 @@ def run_one(run: dict) -> dict:
         labels = np.asarray(labels, dtype=np.int64)
         if labels.shape == (len(X),):
             row.update(sample_associations(true_labels, labels, run["k"], mixture.k))
-    except Exception as exc:  # noqa: BLE001 - one failed fit is a row, not the end of the sweep
-        from harness.targets.worker import TargetAborted, TargetRaised
-
+    except (Exception, TargetAborted, TargetRaised, BadOutput) as exc:  # noqa: BLE001 - one failed fit is a row
         kind = exc.status if isinstance(exc, TargetAborted) else "error"
         message = str(exc) if kind != "error" else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, TargetRaised):
@@ -447,18 +392,6 @@ def run_one(run: dict) -> dict:
 
 # ------------------------------------------------------------------------------------------------
 # storage: a directory of Parquet parts, each written to a temporary name and renamed into place
-
-
-def _git_commit() -> str | None:
-    try:
-        here = os.path.dirname(os.path.abspath(__file__))
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True, timeout=5)
-        if out.returncode == 0:
-            return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return None
 
 
 def _write_part(output: str, rows: list[dict], provenance: dict) -> str:
@@ -553,13 +486,11 @@ def run_sweep(
     todo = [r for r in runs if r["run_key"] not in done]
     if limit is not None:
         todo = todo[:limit]
-    from harness.cli.main import versions
-
     provenance = {
         "sweep_name": config.name,
         "sweep_seed": config.seed,
         "config_toml": config.source,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "versions_json": json.dumps(versions(("dask", "distributed", "fastcluster", "pyarrow")), sort_keys=True),
     }
     summary = {
@@ -582,7 +513,7 @@ def run_sweep(
     if scheduler:
         client = distributed.Client(scheduler)
     else:
-        import dask
+        import dask  # optional heavy dependency (the study extra), checked by require() above
 
         # Non-daemonic workers, so that an isolated target can start its own worker process.
         with dask.config.set({"distributed.worker.daemon": False}):
@@ -618,126 +549,3 @@ def run_sweep(
             cluster.close()
     summary["seconds"] = time.perf_counter() - started
     return summary
-
-
-# ------------------------------------------------------------------------------------------------
-# command line (registered by harness.cli.main.build_parser)
-
-
-def add_study_parsers(sub) -> None:
-    """Register ``sweep``, ``report`` and ``reproduce`` on the CLI's subparsers."""
-    from harness.cli.main import _non_negative_int as non_negative_int
-    from harness.cli.main import _positive_int as positive_int
-
-    p = sub.add_parser("sweep", help="run a grid of fits on Dask; results to Parquet, resumable")
-    p.add_argument("config", metavar="CONFIG.toml", help="the grid (see examples/sweep-small.toml)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: a LocalCluster)")
-    p.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (default: one per core)")
-    p.add_argument("--json", metavar="PATH", help="also write a JSON summary to PATH ('-' for standard output)")
-    from harness.cli.main import _memory_limit, _positive_float
-
-    p.add_argument(
-        "--isolate",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="run targets in a worker process with a timeout and a memory limit (default: the config's "
-        "sweep.isolate, else yes for module:attr and file.py:attr targets, no for built-ins)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=None,
-        metavar="SECONDS",
-        help="seconds one fit of an isolated target may take (default: the config's sweep.timeout, else 60)",
-    )
-    p.add_argument(
-        "--memory-limit",
-        type=_memory_limit,
-        default=-1,
-        metavar="SIZE",
-        help="address-space limit of an isolated target's worker, e.g. 4G, 512M or 'none' (default: the "
-        "config's sweep.memory_limit, else 4G)",
-    )
-    p.set_defaults(func=cmd_sweep)
-
-    p = sub.add_parser("report", help="a self-contained HTML report of sweep results")
-    p.add_argument("results", metavar="RESULTS", help="a sweep's Parquet output (directory or file)")
-    p.add_argument("-o", "--output", metavar="report.html", required=True, help="where to write the HTML")
-    p.add_argument(
-        "--reproduction",
-        metavar="JSON",
-        action="append",
-        default=[],
-        help="also include a 'reproduce --json' result (repeatable)",
-    )
-    p.set_defaults(func=cmd_report)
-
-    from harness.studies.reproductions.blog import REPRODUCTIONS
-
-    p = sub.add_parser("reproduce", help="re-run a published experiment and say whether it holds")
-    p.add_argument("name", choices=list(REPRODUCTIONS), metavar="NAME", help=", ".join(REPRODUCTIONS))
-    p.add_argument("--repeats", type=positive_int, default=None, help="repeats (default: the experiment's own)")
-    p.add_argument("--seed", type=non_negative_int, default=None, help="base seed (default 0)")
-    p.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for standard output)")
-    p.add_argument(
-        "--out", metavar="DIR", default=None, help="where pictures go (figure1, theorem1-gap; default ./NAME/)"
-    )
-    p.add_argument("--full", action="store_true", default=None, help="theorem1-gap: k = 2..10, d = 1, 2, 10 (hours)")
-    p.set_defaults(func=cmd_reproduce)
-
-
-def cmd_sweep(args) -> int:
-    from harness.cli.main import EXIT_OK, compile_notice, write_json
-
-    config = load_config(args.config)
-    overrides = {}
-    if getattr(args, "isolate", None) is not None:
-        overrides["isolate"] = args.isolate
-    if getattr(args, "timeout", None) is not None:
-        overrides["timeout"] = args.timeout
-    if getattr(args, "memory_limit", -1) != -1:
-        overrides["memory_limit"] = args.memory_limit
-    if overrides:
-        config = dataclasses.replace(config, **overrides)
-    check_targets(config, where=args.config)
-    quiet = args.json == "-"
-    compile_notice()
-    summary = run_sweep(config, scheduler=args.scheduler, workers=args.workers)
-    out = sys.stderr if quiet else sys.stdout
-    print(
-        f"{summary['run_now']} fits run ({summary['errors']} errors), {summary['already_done']} were done; "
-        f"results in {summary['output']}",
-        file=out,
-    )
-    if args.json:
-        write_json(args.json, {"schema_version": 1, "command": "sweep", "config": args.config, **summary})
-    return EXIT_OK
-
-
-def cmd_report(args) -> int:
-    from harness.cli.main import EXIT_OK
-    from harness.studies.report import write_report
-
-    reproductions = []
-    for path in args.reproduction:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                reproductions.append(json.load(fh))
-        except (OSError, ValueError) as exc:
-            raise InvalidArgument(f"--reproduction: cannot read {path!r}: {exc}") from exc
-    info = write_report(args.results, args.output, reproductions=reproductions)
-    print(f"report of {info['rows']} fits ({info['figures']} figures) written to {args.output}")
-    return EXIT_OK
-
-
-def cmd_reproduce(args) -> int:
-    from harness.cli.main import EXIT_FAILED, EXIT_OK, compile_notice, write_json
-    from harness.studies.reproductions.blog import REPRODUCTIONS, format_text
-
-    compile_notice()
-    result = REPRODUCTIONS[args.name](args)
-    if args.json:
-        write_json(args.json, {"schema_version": 1, "command": "reproduce", **result})
-    if args.json != "-":
-        print("\n".join(format_text(result)))
-    return EXIT_OK if result["verdict"]["reproduced"] else EXIT_FAILED

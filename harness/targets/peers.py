@@ -11,25 +11,48 @@ import inspect
 
 import numpy as np
 
+from harness.clustering.kmeans import kmeans
 from harness.errors import InvalidArgument, require
 from harness.targets.declaration import Target
 
 #: Iteration cap given to every peer that takes one: far more than any test case needs
-#: (Lloyd on our well-separated cases converges in tens of iterations).
+#: (Lloyd on our well-separated cases converges in tens of iterations).  Every factory takes
+#: ``max_iter`` so that bench runs these same adapters with its own cap.
 PEER_MAX_ITER = 1000
 
 
-def lloyd_target() -> Target:
-    from harness.clustering import kmeans as api
-
+def _lloyd_fit(dtype, max_iter):
     def fit(X, k, *, init=None, seed=None):
-        r = api.kmeans(X, k, init="k-means++" if init is None else init, seed=seed, max_iter=PEER_MAX_ITER)
+        X = np.asarray(X, dtype=dtype)
+        r = kmeans(X, k, init="k-means++" if init is None else init, seed=seed, max_iter=max_iter)
         return {"centers": r.centers, "labels": r.labels, "converged": r.converged, "n_iter": r.n_iter}
 
-    return Target("lloyd", fit, claims="fixed-point", precision="float64", description="ours: numba Lloyd")
+    return fit
 
 
-def _sklearn_kmeans(algorithm: str):
+def lloyd_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
+    """Our numba Lloyd (:func:`harness.kmeans`) in float64, from ``init`` (else greedy k-means++)."""
+    return Target(
+        "lloyd",
+        _lloyd_fit(np.float64, max_iter),
+        claims="fixed-point",
+        precision="float64",
+        description="ours: numba Lloyd",
+    )
+
+
+def lloyd_float32_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
+    """Our numba Lloyd in float32: the data are converted to float32 (a no-op when they are float32 already)."""
+    return Target(
+        "lloyd-float32",
+        _lloyd_fit(np.float32, max_iter),
+        claims="fixed-point",
+        precision="float32",
+        description="ours: numba Lloyd in float32",
+    )
+
+
+def _sklearn_kmeans(algorithm: str, max_iter: int):
     cluster = require("sklearn.cluster", "peers", "the sklearn targets")
 
     def fit(X, k, *, init=None, seed=None):
@@ -39,7 +62,7 @@ def _sklearn_kmeans(algorithm: str):
             n_clusters=k,
             init="k-means++" if init is None else np.asarray(init, dtype=np.float64),
             n_init=1,
-            max_iter=PEER_MAX_ITER,
+            max_iter=max_iter,
             tol=0.0,
             algorithm=algorithm,
             random_state=seed,
@@ -50,23 +73,25 @@ def _sklearn_kmeans(algorithm: str):
             "centers": est.cluster_centers_,
             "labels": est.labels_,
             "n_iter": est.n_iter_,
-            "converged": bool(est.n_iter_ < PEER_MAX_ITER),
+            "converged": bool(est.n_iter_ < max_iter),
         }
 
     return fit
 
 
-def sklearn_target() -> Target:
-    return Target("sklearn", _sklearn_kmeans("lloyd"), description="scikit-learn KMeans(algorithm='lloyd', tol=0)")
-
-
-def sklearn_elkan_target() -> Target:
+def sklearn_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     return Target(
-        "sklearn-elkan", _sklearn_kmeans("elkan"), description="scikit-learn KMeans(algorithm='elkan', tol=0)"
+        "sklearn", _sklearn_kmeans("lloyd", max_iter), description="scikit-learn KMeans(algorithm='lloyd', tol=0)"
     )
 
 
-def sklearn_minibatch_target() -> Target:
+def sklearn_elkan_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
+    return Target(
+        "sklearn-elkan", _sklearn_kmeans("elkan", max_iter), description="scikit-learn KMeans(algorithm='elkan', tol=0)"
+    )
+
+
+def sklearn_minibatch_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     """scikit-learn ``MiniBatchKMeans``: an approximate clustering, not a Lloyd fixed point.
 
     Configured with ``n_init=1`` from the given ``init`` (else its own k-means++), ``random_state``
@@ -83,7 +108,7 @@ def sklearn_minibatch_target() -> Target:
             n_clusters=k,
             init="k-means++" if init is None else np.asarray(init, dtype=np.float64),
             n_init=1,
-            max_iter=PEER_MAX_ITER,
+            max_iter=max_iter,
             random_state=seed,
             compute_labels=True,
         )
@@ -95,7 +120,7 @@ def sklearn_minibatch_target() -> Target:
     )
 
 
-def scipy_target() -> Target:
+def scipy_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     """``scipy.cluster.vq.kmeans2``: plain Lloyd, driven to a fixed point in chunks of its own
     default ``iter=10``.
 
@@ -112,7 +137,7 @@ def scipy_target() -> Target:
     """
     vq = require("scipy.cluster.vq", "core", "the scipy target")
     rng_keyword = "rng" if "rng" in inspect.signature(vq.kmeans2).parameters else "seed"
-    chunk = 10
+    chunk = min(10, max_iter)
 
     def fit(X, k, *, init=None, seed=None):
         if init is None:
@@ -120,7 +145,7 @@ def scipy_target() -> Target:
         else:
             centers, labels = vq.kmeans2(X, np.array(init, dtype=np.float64), iter=chunk, minit="matrix")
         n_iter = chunk
-        while n_iter < PEER_MAX_ITER:
+        while n_iter < max_iter:
             again, labels = vq.kmeans2(X, centers, iter=chunk, minit="matrix")
             n_iter += chunk
             if np.array_equal(again, centers):
@@ -133,7 +158,7 @@ def scipy_target() -> Target:
     )
 
 
-def faiss_target() -> Target:
+def faiss_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     """``faiss.Kmeans`` in float32 on the whole data set.
 
     ``max_points_per_centroid=n`` disables faiss's subsampling of the training set (by default it
@@ -156,7 +181,7 @@ def faiss_target() -> Target:
     def fit(X, k, *, init=None, seed=None):
         x = np.ascontiguousarray(X, dtype=np.float32)
         n, d = x.shape
-        params = {"niter": PEER_MAX_ITER, "max_points_per_centroid": n, "min_points_per_centroid": 1}
+        params = {"niter": max_iter, "max_points_per_centroid": n, "min_points_per_centroid": 1}
         if seed is not None:
             params["seed"] = int(seed) % 2**31  # a C int; negative seeds mean "seed from the clock"
         km = faiss.Kmeans(d, k, **params)
@@ -170,18 +195,18 @@ def faiss_target() -> Target:
             "n_iter": n_iter,
             # stopping early is faiss saying "converged"; running every iteration says nothing (its
             # early stop does not fire for every input, e.g. k = 1), so the fit itself is judged
-            "converged": True if stops_early and n_iter < PEER_MAX_ITER else None,
+            "converged": True if stops_early and n_iter < max_iter else None,
         }
 
     return Target("faiss", fit, precision="float32", description="faiss.Kmeans (float32), no subsampling")
 
 
-def kmeans1d_target() -> Target:
+def kmeans1d_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     """``kmeans1d.cluster``: the exact k-means optimum in one dimension (Wu 1991 / Grønlund et al.
     2017, dynamic programming with SMAWK), in float64.
 
-    It takes no initial centers and no seed, so both are ignored.  It handles ``d = 1`` only; other
-    dimensions raise :class:`~harness.errors.InvalidArgument`.  Its answer is passed on as is,
+    It takes no initial centers, no seed and no iteration cap, so all three are ignored.  It handles
+    ``d = 1`` only; other dimensions raise :class:`~harness.errors.InvalidArgument`.  Its answer is passed on as is,
     including its own handling of ``k > n`` (it clusters with ``min(k, n)`` centers).
     """
     kmeans1d = require("kmeans1d", "peers", "the kmeans1d target")

@@ -4,7 +4,8 @@ memory costs one check its status and never takes the harness down.
 One persistent worker per :class:`TargetWorker` loads the target itself from its spec (the
 harness process never imports the user's code), runs each call under a timeout and a memory
 limit, and is restarted after a crash or timeout.  This module knows nothing of Hypothesis or of
-the property suite; :mod:`properties.engine` turns its exceptions into check statuses.
+the property suite; :mod:`harness.targets.runner` is the one
+way the commands use it.
 """
 
 from __future__ import annotations
@@ -20,32 +21,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.errors import InvalidArgument, MissingDependency, TargetLoadError
+from harness.targets.failures import (
+    BadOutput,
+    TargetAborted,
+    TargetCrashed,
+    TargetOutOfMemory,
+    TargetRaised,
+    TargetTimeout,
+)
+from harness.targets.fit import input_dtype, modified_inputs, normalise_output
+from harness.targets.loader import load_target
+from harness.targets.options import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, describe_bytes
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_MEMORY_LIMIT",
-    "TargetAborted",
-    "TargetTimeout",
-    "TargetCrashed",
-    "TargetOutOfMemory",
-    "TargetRaised",
-    "BadOutput",
-    "TargetWorker",
-    "WorkerReply",
-    "load_isolated",
-    "parse_memory_limit",
-    "describe_bytes",
-    "is_isolated",
-    "default_isolation",
-]
+__all__ = ["TargetWorker", "WorkerReply"]
 
-#: Seconds one call of a target may take before its worker is killed.  Lloyd on the suite's
-#: largest cases takes well under a second; 60 s leaves room for a slow pure-Python target.
-DEFAULT_TIMEOUT = 60.0
-
-#: Address-space limit of the worker (``RLIMIT_AS``), in bytes.  A worker with numpy, numba and
-#: scikit-learn loaded maps about 0.7 GiB; the suite's largest case needs a few MiB.
-DEFAULT_MEMORY_LIMIT = 4 * 2**30
 
 #: Extra seconds allowed for the worker to start and load the target (imports, numba's cache).
 STARTUP_ALLOWANCE = 60.0
@@ -53,41 +42,6 @@ STARTUP_ALLOWANCE = 60.0
 # 'spawn' rather than 'fork': forking a process whose numba/OpenMP thread pools are running can
 # deadlock the child.  The worker is persistent, so spawn's start-up (~1 s) is paid once per run.
 _CONTEXT = multiprocessing.get_context("spawn")
-
-
-class TargetAborted(Exception):
-    """The call did not return: the worker timed out, crashed or ran out of memory.
-
-    ``status`` is the check status it maps to.
-    """
-
-    status = "crashed"
-
-
-class TargetTimeout(TargetAborted):
-    status = "timeout"
-
-
-class TargetCrashed(TargetAborted):
-    status = "crashed"
-
-
-class TargetOutOfMemory(TargetAborted):
-    status = "out-of-memory"
-
-
-class TargetRaised(Exception):
-    """The target raised an exception inside the worker; ``traceback_text`` is its traceback."""
-
-    def __init__(self, type_name: str, message: str, traceback_text: str):
-        super().__init__(f"{type_name}: {message}")
-        self.type_name = type_name
-        self.message = message
-        self.traceback_text = traceback_text
-
-
-class BadOutput(TypeError):
-    """The target returned something that is not a k-means answer (a string, None, ...)."""
 
 
 @dataclass(frozen=True)
@@ -102,50 +56,6 @@ class WorkerReply:
     input_unchanged: bool
     warnings: int
     modified_inputs: tuple = ()
-
-
-# ------------------------------------------------------------------------------------------------
-# Sizes
-
-
-_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20}
-_UNITS.update({"g": 2**30, "gb": 2**30, "gib": 2**30, "t": 2**40, "tb": 2**40, "tib": 2**40})
-
-
-def parse_memory_limit(text) -> int | None:
-    """``"4G"``, ``"512M"``, ``"1.5GiB"``, a number of bytes, or ``"none"`` (no limit) → bytes or None.
-
-    Units are binary (``G`` = 2**30 bytes)."""
-    if text is None:
-        return None
-    s = str(text).strip().lower()
-    if s in ("none", "unlimited", "0"):
-        return None
-    number = s.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = s[len(number) :].strip()
-    try:
-        value = float(number)
-    except ValueError:
-        value = float("nan")
-    if unit not in _UNITS or not (value > 0 and value < float("inf")):
-        raise InvalidArgument(f"memory limit: expected a size such as 4G, 512M or 1073741824, or 'none', got {text!r}")
-    bytes_ = int(value * _UNITS[unit])
-    if bytes_ < 64 * 2**20:
-        raise InvalidArgument(f"memory limit: expected at least 64M (a Python worker needs more), got {text!r}")
-    return bytes_
-
-
-def describe_bytes(n: int | None) -> str:
-    if n is None:
-        return "no limit"
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n} B"
-
-
-# ------------------------------------------------------------------------------------------------
-# The worker process (runs in the child)
 
 
 @dataclass(frozen=True)
@@ -212,8 +122,6 @@ def _set_memory_limit(limit):
 
 
 def _call_target(target, X, k, init, seed):
-    from harness.targets.declaration import modified_inputs, normalise_output
-
     n, d = X.shape
     X_before = X.copy()
     init_before = None if init is None else init.copy()
@@ -253,8 +161,6 @@ def _worker_main(conn, spec, memory_limit):  # pragma: no cover - runs in the ch
     _die_with_parent()
     try:
         _set_memory_limit(memory_limit)
-        from harness.targets.declaration import load_target
-
         target = load_target(spec)
     except MemoryError as exc:
         conn.send(("load-error", "MemoryError", f"loading the target ran out of memory: {exc}"))
@@ -281,10 +187,6 @@ def _worker_main(conn, spec, memory_limit):  # pragma: no cover - runs in the ch
             conn.send(("bad-output", f"the answer could not be sent to the harness: {type(exc).__name__}: {exc}"))
 
 
-# ------------------------------------------------------------------------------------------------
-# The harness side
-
-
 def _kill(process):
     if process is not None and process.is_alive():
         process.kill()
@@ -299,8 +201,8 @@ class TargetWorker:
     ----------
     spec : str
         Built-in name, ``package.module:attr`` or ``path/to/file.py:attr`` (loaded in the worker).
-    timeout : float
-        Seconds per call; on expiry the worker is killed and :class:`TargetTimeout` raised.
+    timeout : float or None
+        Seconds per call (None: no limit); on expiry the worker is killed and :class:`TargetTimeout` raised.
     memory_limit : int or None
         ``RLIMIT_AS`` of the worker in bytes (None: no limit).
     """
@@ -308,10 +210,10 @@ class TargetWorker:
     def __init__(self, spec: str, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
         if not isinstance(spec, str):
             raise InvalidArgument(f"spec: a worker loads its target by name, expected a string, got {spec!r}")
-        if not (isinstance(timeout, (int, float)) and timeout > 0):
-            raise InvalidArgument(f"timeout: expected a positive number of seconds, got {timeout!r}")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise InvalidArgument(f"timeout: expected a positive number of seconds or None (no limit), got {timeout!r}")
         self.spec = spec
-        self.timeout = float(timeout)
+        self.timeout = None if timeout is None else float(timeout)
         self.memory_limit = memory_limit
         self.starts = 0
         self.startup_seconds = 0.0
@@ -339,11 +241,12 @@ class TargetWorker:
         child.close()  # so that the worker's death reads as end-of-file here
         self._process, self._conn = process, parent
         self._finalizer = weakref.finalize(self, _kill, process)
-        if not parent.poll(self.timeout + STARTUP_ALLOWANCE):
+        startup = None if self.timeout is None else self.timeout + STARTUP_ALLOWANCE
+        if not parent.poll(startup):
             self.close()
             raise TargetLoadError(
-                f"target {self.spec!r}: the worker did not finish loading it within "
-                f"{self.timeout + STARTUP_ALLOWANCE:g} s (does importing it hang?)"
+                f"target {self.spec!r}: the worker did not finish loading it within {startup:g} s "
+                "(does importing it hang?)"
             )
         try:
             reply = parent.recv()
@@ -417,15 +320,16 @@ class TargetWorker:
         return TargetCrashed(f"target crashed: the worker process exited with code {code} while {during}")
 
     def call(self, X, k, *, init=None, seed=None) -> WorkerReply:
-        """Run the target once on ``X`` (float64, sent to the worker) and return its reply.
+        """Run the target once on ``X`` (sent to the worker in its dtype if float32 or float64, else
+        as float64) and return its reply.
 
         Raises :class:`TargetTimeout`, :class:`TargetCrashed`, :class:`TargetOutOfMemory` (the
         worker is then restarted on the next call), :class:`TargetRaised` or :class:`BadOutput`.
         """
         self.start()
         conn = self._conn
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        init = None if init is None else np.ascontiguousarray(init, dtype=np.float64)
+        X = np.ascontiguousarray(X, dtype=input_dtype(X))
+        init = None if init is None else np.ascontiguousarray(init, dtype=input_dtype(init))
         try:
             conn.send(("call", X, int(k), init, seed))
         except (OSError, EOFError):
@@ -467,39 +371,3 @@ class TargetWorker:
     def __call__(self, X, k, *, init=None, seed=None) -> dict:
         r = self.call(X, k, init=init, seed=seed)
         return {"centers": r.centers, "labels": r.labels, "converged": r.converged, "n_iter": r.n_iter}
-
-
-def load_isolated(spec: str, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
-    """A :class:`~harness.targets.declaration.Target` whose calls run in a worker process.
-
-    The worker loads ``spec`` and reports its declaration; loading errors are raised here exactly
-    as :func:`~harness.targets.declaration.load_target` would raise them.  ``target.fit`` is the
-    :class:`TargetWorker`; call ``target.fit.close()`` when done (it is also closed at exit).
-    """
-    from harness.targets.declaration import Target
-
-    worker = TargetWorker(spec, timeout=timeout, memory_limit=memory_limit)
-    record = dict(worker.start())
-    return Target(
-        name=record.pop("name"),
-        fit=worker,
-        claims=record["claims"],
-        precision=record["precision"],
-        honours_init=record["honours_init"],
-        deterministic=record["deterministic"],
-        description=record.get("description", ""),
-        max_dim=record.get("max_dim"),
-    )
-
-
-def is_isolated(target) -> bool:
-    return isinstance(getattr(target, "fit", None), TargetWorker)
-
-
-def default_isolation(spec) -> bool:
-    """User targets run isolated by default; built-ins (our code and the peers' configured
-    adapters) and Python objects run in-process."""
-    from harness.targets.declaration import BUILTINS
-
-    # a spec without ':' that is no built-in cannot load anywhere: let it fail in-process, at once
-    return isinstance(spec, str) and spec not in BUILTINS and ":" in spec

@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.errors import InvalidArgument
 
-__all__ = ["BallMixture", "GaussianMixture", "Mixture", "mixture_from_record"]
+__all__ = ["MIXTURE_KINDS", "BallMixture", "GaussianMixture", "Mixture", "make_mixture", "mixture_from_record"]
 
 
 def _as_centers(centers) -> np.ndarray:
@@ -364,3 +364,17 @@ def mixture_from_record(record: dict) -> Mixture:
     if model == "gaussian":
         return GaussianMixture(record["centers"], record["sigma"])
     raise InvalidArgument(f"model: expected 'ball' or 'gaussian', got {model!r}")
+
+
+#: The registry of mixture kinds, by the name a command line, a sweep grid or a case record uses.
+MIXTURE_KINDS = {"ball": BallMixture, "gaussian": GaussianMixture}
+
+
+def make_mixture(kind, *, k, dim, separation_ratio_min, separation_ratio_spread=None, seed=0) -> Mixture:
+    """The mixture of kind ``kind`` (a key of :data:`MIXTURE_KINDS`) with ``k`` components in ``dim``
+    dimensions and η_min = ``separation_ratio_min`` (``with_separation`` of its class)."""
+    if kind not in MIXTURE_KINDS:
+        raise InvalidArgument(f"model: expected one of {', '.join(MIXTURE_KINDS)}, got {kind!r}")
+    return MIXTURE_KINDS[kind].with_separation(
+        k, dim, separation_ratio_min, separation_ratio_spread=separation_ratio_spread, seed=seed
+    )

@@ -260,10 +260,9 @@ def find_partition(
     return Partition(associations, almost_empty, float(cost), worst, bounds, slack)
 
 
-def centroid_index(centers, reference) -> int:
-    """Fränti, Rezaei & Zhao (2014): map every center of each set to its nearest center of the other;
-    the orphans of a set are its centers no one maps to; CI = max of the two orphan counts.
-    0 means every reference cluster is found by exactly one center."""
+def orphans(centers, reference) -> tuple[int, int]:
+    """``(orphans of centers, orphans of reference)``: map every center of each set to its nearest
+    center of the other; the orphans of a set are its centers no one maps to (Fränti, Rezaei & Zhao 2014)."""
     A = np.asarray(centers, dtype=np.float64)
     B = np.asarray(reference, dtype=np.float64)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[1]:
@@ -271,7 +270,13 @@ def centroid_index(centers, reference) -> int:
     D = np.linalg.norm(A[:, None, :] - B[None, :, :], axis=2)
     orphans_b = B.shape[0] - len(np.unique(np.argmin(D, axis=1)))
     orphans_a = A.shape[0] - len(np.unique(np.argmin(D, axis=0)))
-    return int(max(orphans_a, orphans_b))
+    return int(orphans_a), int(orphans_b)
+
+
+def centroid_index(centers, reference) -> int:
+    """The Centroid Index (Fränti, Rezaei & Zhao 2014): the larger of the two orphan counts of
+    :func:`orphans`.  0 means every reference cluster is found by exactly one center."""
+    return max(orphans(centers, reference))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""``kmeans-harness verify``: the property suite on a target (the main job).  Parses, opens the
+target through the runner, runs :class:`properties.verify.Verification` and prints its table."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from harness.cases.case import Case
+from harness.cli._options import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    TARGET_HELP,
+    UsageError,
+    add_run_options,
+    non_negative_int,
+    positive_int,
+    run_options,
+)
+from harness.cli.output import compile_notice
+from harness.config import HYPOTHESIS_PROFILES, PROFILE_EXAMPLES
+from harness.targets.runner import Runner
+from properties.structure_checks import structure_summary
+from properties.suite import CHECKS
+from properties.verify import InternalError, Verification, reproduce_command
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("verify", help="run the property suite on a target (the main job)")
+    p.add_argument("target", help=TARGET_HELP)
+    p.add_argument(
+        "--profile",
+        choices=tuple(HYPOTHESIS_PROFILES),
+        default="quick",
+        help="how many cases each check draws: "
+        + ", ".join(f"{name} {PROFILE_EXAMPLES[name]}" for name in HYPOTHESIS_PROFILES)
+        + " (default quick)",
+    )
+    p.add_argument("--check", action="append", metavar="NAME", help="run only this check (repeatable)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="Hypothesis seed (default 0)")
+    p.add_argument("--max-examples", type=positive_int, default=None, help="override the profile's example count")
+    p.add_argument("--replay", metavar="CASE.json", help="re-run one recorded case (a case record or a verify report)")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write JSON to PATH ('-' for standard output), after every check; a rerun with the same "
+        "target, profile, seed and --max-examples resumes from it",
+    )
+    p.add_argument("--fresh", action="store_true", help="ignore the checks already recorded in --json PATH")
+    add_run_options(p, "verify")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    unknown = [name for name in args.check or () if name not in CHECKS]
+    if unknown:
+        raise UsageError(f"--check: unknown check {unknown[0]!r}; expected one of: {', '.join(CHECKS)}")
+    options = run_options(args, "verify")
+    with Runner(args.target, options) as runner:
+        verification = Verification(
+            runner,
+            spec=args.target,
+            checks=args.check,
+            profile=args.profile,
+            seed=args.seed,
+            max_examples=args.max_examples,
+            replay=args.replay,
+            json_path=args.json,
+            fresh=args.fresh,
+        )
+        out = sys.stderr if args.json == "-" else sys.stdout
+        compile_notice()
+        target = runner.target
+        print(
+            f"verifying {target.name} ({target.claims}, {target.precision}) with profile {args.profile}, "
+            f"seed {args.seed}" + (f", replaying {args.replay}" if args.replay else ""),
+            file=out,
+            flush=True,
+        )
+        if runner.isolated:
+            print(runner.describe_isolation(), file=out, flush=True)
+        if verification.recorded:
+            print(
+                f"resuming from {args.json}: {len(verification.recorded)} checks already recorded "
+                "(--fresh to rerun them)",
+                file=out,
+            )
+
+        def on_check(r, recorded):
+            if recorded:
+                print(f"  {r.status:<15} {r.name:<31} (recorded in {args.json})", file=out, flush=True)
+                return
+            print(f"  {r.status:<15} {r.name:<31} {r.examples:>4} examples {r.seconds:7.1f} s", file=out, flush=True)
+            if r.structure:
+                print(f"  {'':<15} {structure_summary(r.structure)}", file=out, flush=True)
+
+        try:
+            report = verification.run(on_check=on_check)
+        except InternalError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_INTERNAL
+    for r in report.failed:
+        print(f"\n{r.status.upper()}: {r.name}", file=out)
+        print(f"  {r.message}", file=out)
+        if r.case is None:
+            continue
+        case = Case.from_record(r.case)
+        print(f"  minimal case: {case.describe()}", file=out)
+        if case.init is not None:
+            print(f"  init: {np.array2string(np.asarray(case.init), precision=6, max_line_width=200)}", file=out)
+        path = report.case_files.get(r.name)
+        if path:
+            print(f"  reproduce: {reproduce_command(args.target, r.name, path)}", file=out)
+        else:
+            print("  (could not write its case file; the case is in the --json report)", file=out)
+    failed = report.failed
+    verdict = "PASSED" if not failed else f"FAILED ({len(failed)} of {len(report.checks)} checks)"
+    print(f"\n{target.name}: {verdict} in {report.seconds:.1f} s", file=out)
+    return EXIT_OK if not failed else EXIT_FAILED

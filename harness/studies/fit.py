@@ -1,0 +1,67 @@
+"""One fit of a target on a mixture sample, with its objective beside the ground truth's: what the
+``fit`` command reports.  Takes an opened runner; the target's own failure propagates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from harness.errors import InvalidArgument
+from harness.numerics.kernels import objective
+from harness.provenance import versions
+from harness.targets.runner import Runner
+from harness.theory.models import Mixture
+
+__all__ = ["fit_sample"]
+
+
+def _finite_or_none(x):
+    return x if x is not None and math.isfinite(x) else None
+
+
+def fit_sample(runner: Runner, *, mixture: Mixture, n: int, k: int, seed: int = 0) -> dict:
+    """Sample ``n`` points of ``mixture`` with ``seed``, fit ``runner``'s target with ``k`` centers
+    (seeded by ``seed``) and return the fit's report (schema 1 of the ``fit`` command's JSON).
+
+    Parameters
+    ----------
+    runner : Runner
+        The opened target.
+    mixture : Mixture
+        The generative model (:mod:`harness.theory.models`).
+    n, k : int
+        Points and centers to fit, 1 ≤ k ≤ n.
+    seed : int
+        Seeds the sample and the fit.
+
+    Raises
+    ------
+    harness.InvalidArgument
+        If k is not in [1, n].
+    harness.targets.failures.TargetAborted, TargetRaised, BadOutput
+        The target's own failure.
+    """
+    if not (isinstance(k, int) and isinstance(n, int) and 1 <= k <= n):
+        raise InvalidArgument(f"k: expected 1 <= k <= n = {n} centers, got {k!r}")
+    X, _ = mixture.sample(n, seed)
+    fit = runner.fit(X, k, seed=seed)
+    centers = np.asarray(fit.centers, dtype=np.float64)
+    fit_objective = objective(X, centers) if centers.shape == (k, X.shape[1]) else float("nan")
+    truth_objective = objective(X, mixture.centers)
+    return {
+        "schema_version": 1,
+        "command": "fit",
+        "target": runner.target.record(),
+        "mixture": mixture.to_record() | {"separation_ratio_min": _finite_or_none(mixture.separation_ratio_min)},
+        "n": n,
+        "k": k,
+        "seed": seed,
+        "objective": _finite_or_none(fit_objective),
+        "truth_objective": truth_objective,
+        "objective_ratio": _finite_or_none(fit_objective / truth_objective) if truth_objective > 0 else None,
+        "n_iter": fit.n_iter,
+        "converged": fit.converged,
+        "seconds": fit.seconds,
+        "versions": versions(),
+    }
