@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 from hypothesis import example, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -19,6 +19,7 @@ from hypothesis.errors import Flaky
 
 from harness.cases.case import Case
 from harness.errors import NotApplicable, PropertyFailure
+from harness.records import Record
 from harness.targets.declaration import Target
 from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
 from harness.targets.fit import Fit
@@ -54,8 +55,8 @@ class CheckAborted(BaseException):
         self.error = error
 
 
-@dataclass
-class CheckResult:
+@dataclass(kw_only=True)
+class CheckResult(Record):
     name: str
     status: str
     examples: int = 0
@@ -72,14 +73,7 @@ class CheckResult:
         return self.status in PASSING
 
     def to_record(self) -> dict:
-        out = asdict(self)
-        out["passed"] = self.passed
-        return out
-
-    @classmethod
-    def from_record(cls, record: dict) -> CheckResult:
-        """The result a report recorded (``to_record``'s output), for resuming a run."""
-        return cls(**{f.name: record[f.name] for f in fields(cls) if f.name in record})
+        return super().to_record() | {"passed": self.passed}
 
 
 class CheckRunner:
@@ -216,13 +210,13 @@ def run_check(
         case = state["case"]
         if status == "internal":
             return CheckResult(
-                check_name,
-                "internal",
-                state["examples"],
-                state["applicable"],
-                seconds,
-                "internal error of the harness:\n" + "".join(traceback.format_exception(inner)),
-                case.to_record() if case is not None else None,
+                name=check_name,
+                status="internal",
+                examples=state["examples"],
+                applicable_examples=state["applicable"],
+                seconds=seconds,
+                message="internal error of the harness:\n" + "".join(traceback.format_exception(inner)),
+                case=case.to_record() if case is not None else None,
             )
         message = _message_of(inner, case)
         if flaky:
@@ -231,20 +225,28 @@ def run_check(
                 + message
             )
         return CheckResult(
-            check_name,
-            status,
-            state["examples"],
-            state["applicable"],
-            seconds,
-            message,
-            case.to_record() if case is not None else None,
-            dict(getattr(inner, "details", {}) or {}),
-            structures,
+            name=check_name,
+            status=status,
+            examples=state["examples"],
+            applicable_examples=state["applicable"],
+            seconds=seconds,
+            message=message,
+            case=case.to_record() if case is not None else None,
+            details=dict(getattr(inner, "details", {}) or {}),
+            structure=structures,
         )
     seconds = time.perf_counter() - start
     status = "pass" if state["applicable"] else "not-applicable"
     msg = "" if state["applicable"] else "no example applied to this target"
-    return CheckResult(check_name, status, state["examples"], state["applicable"], seconds, msg, structure=structures)
+    return CheckResult(
+        name=check_name,
+        status=status,
+        examples=state["examples"],
+        applicable_examples=state["applicable"],
+        seconds=seconds,
+        message=msg,
+        structure=structures,
+    )
 
 
 class CheckFailed(AssertionError):
@@ -278,19 +280,28 @@ def replay_case(target, check_name: str, case: Case) -> CheckResult:
     try:
         run_case(CheckRunner(as_runner(target)), check_name, case)
     except NotApplicable as exc:
-        return CheckResult(check_name, "not-applicable", 1, 0, time.perf_counter() - start, str(exc))
+        return CheckResult(
+            name=check_name,
+            status="not-applicable",
+            examples=1,
+            applicable_examples=0,
+            seconds=time.perf_counter() - start,
+            message=str(exc),
+        )
     except (Exception, CheckAborted) as exc:
         status = _status_of(exc)
         if status == "internal":
             raise
         return CheckResult(
-            check_name,
-            status,
-            1,
-            1,
-            time.perf_counter() - start,
-            _message_of(exc, case),
-            case.to_record(),
-            dict(getattr(exc, "details", {}) or {}),
+            name=check_name,
+            status=status,
+            examples=1,
+            applicable_examples=1,
+            seconds=time.perf_counter() - start,
+            message=_message_of(exc, case),
+            case=case.to_record(),
+            details=dict(getattr(exc, "details", {}) or {}),
         )
-    return CheckResult(check_name, "pass", 1, 1, time.perf_counter() - start)
+    return CheckResult(
+        name=check_name, status="pass", examples=1, applicable_examples=1, seconds=time.perf_counter() - start
+    )

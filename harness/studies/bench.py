@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from harness.errors import InvalidArgument
 from harness.json_io import write_json
 from harness.numerics import kernels
 from harness.provenance import cpu_model, versions
+from harness.records import Record
 from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
 from harness.targets.loader import load_builtin
 from harness.targets.options import COMMAND_DEFAULTS, RunOptions
@@ -114,7 +115,7 @@ def contender_inputs(runner: Runner, X, init):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BenchRow:
+class BenchRow(Record):
     """One contender on one shape.  ``ratio`` = its median time / lloyd's (> 1: lloyd is faster)."""
 
     n: int
@@ -134,7 +135,7 @@ class BenchRow:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SeedingRow:
+class SeedingRow(Record):
     n: int
     d: int
     k: int
@@ -455,8 +456,8 @@ def bench(
                     "separation_ratio": separation_ratio,
                     "iterations": iterations,
                     "repeats": repeats,
-                    "rows": [asdict(r) for r in rows],
-                    "seeding": [asdict(r) for r in seeding_rows],
+                    "rows": [r.to_record() for r in rows],
+                    "seeding": [r.to_record() for r in seeding_rows],
                     "machine_rates": rates,
                     "peak_rss_increment_bytes": memory_bytes or None,
                     "versions": versions(),
@@ -506,10 +507,10 @@ def recorded_shapes(path, settings) -> dict:
         return {}
     done = {}
     try:
-        seeding = {f"{r['n']}x{r['d']}x{r['k']}": SeedingRow(**r) for r in report.get("seeding", [])}
+        seeding = {f"{r['n']}x{r['d']}x{r['k']}": SeedingRow.from_record(r) for r in report.get("seeding", [])}
         for r in report.get("rows", []):
             key = f"{r['n']}x{r['d']}x{r['k']}"
-            done.setdefault(key, ([], seeding.get(key)))[0].append(BenchRow(**r))
+            done.setdefault(key, ([], seeding.get(key)))[0].append(BenchRow.from_record(r))
     except TypeError:  # another schema
         return {}
     return done

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from harness.clustering.initialisers import INITIALISERS, initialise
 from harness.errors import InvalidArgument, require
 from harness.numerics import kernels
 from harness.provenance import git_commit, versions
+from harness.records import Record
 from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
 from harness.targets.options import COMMAND_DEFAULTS, RunOptions, parse_memory_limit
 from harness.targets.registry import BUILTINS, builtin_available
@@ -305,44 +307,61 @@ def _runner(run) -> Runner:
     return _RUNNERS[key]
 
 
+@dataclass(frozen=True, kw_only=True)
+class SweepRow(Record):
+    """One fit of a sweep: its planned parameters, then what came of it (None: not computed, e.g.
+    after an error).  The fields are the Parquet columns, in this order."""
+
+    #: the fields taken from the planned run
+    PLANNED: ClassVar[tuple] = (
+        "run_key",
+        "model",
+        "k",
+        "d",
+        "separation_ratio_min",
+        "n",
+        "repeat",
+        "initialiser",
+        "target",
+        "data_seed",
+        "run_seed",
+        "separation_ratio_spread",
+    )
+
+    run_key: str
+    model: str
+    k: int
+    d: int
+    separation_ratio_min: float
+    n: int
+    repeat: int
+    initialiser: str
+    target: str
+    data_seed: int
+    run_seed: int
+    separation_ratio_spread: float | None = None
+    status: str = "ok"  # or what stopped the fit: error, timeout, crashed, out-of-memory
+    message: str = ""
+    centroid_index: int | None = None
+    orphans_fitted: int | None = None
+    orphans_true: int | None = None
+    objective: float | None = None
+    truth_objective: float | None = None
+    objective_ratio: float | None = None
+    converged: bool | None = None
+    n_iter: int | None = None
+    spurious: bool | None = None
+    one_fit_one: int | None = None
+    many_fit_one: int | None = None
+    one_fit_many: int | None = None
+    almost_empty: int | None = None
+    init_seconds: float | None = None
+    fit_seconds: float | None = None
+
+
 def run_one(run: dict) -> dict:
     """Fit one planned run and return its row (never raises: an error is a row with ``status``)."""
-    row = {
-        k: run[k]
-        for k in (
-            "run_key",
-            "model",
-            "k",
-            "d",
-            "separation_ratio_min",
-            "n",
-            "repeat",
-            "initialiser",
-            "target",
-            "data_seed",
-            "run_seed",
-        )
-    }
-    row["separation_ratio_spread"] = run["separation_ratio_spread"]
-    row.update(
-        status="ok",
-        message="",
-        centroid_index=None,
-        orphans_fitted=None,
-        orphans_true=None,
-        objective=None,
-        truth_objective=None,
-        objective_ratio=None,
-        converged=None,
-        n_iter=None,
-        spurious=None,
-        one_fit_one=None,
-        many_fit_one=None,
-        one_fit_many=None,
-        almost_empty=None,
-        init_seconds=None,
-        fit_seconds=None,
-    )
+    row = SweepRow(**{name: run[name] for name in SweepRow.PLANNED}).to_record()
     try:
         data_rng = np.random.SeedSequence(run["data_seed"]).spawn(2)
         mixture = make_mixture(
