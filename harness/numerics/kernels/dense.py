@@ -1,0 +1,120 @@
+"""Lloyd's algorithm without bounds, for tiny k·d: every assignment plain, fused with the update's sums.
+
+Its trajectory and stopping rule are the bounded iteration's bit for bit; it keeps no bounds and
+never screens by matrix products.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from harness.config import NUMBA_FLAGS
+from harness.numerics.kernels.distances import _assigned_sqdist, _centers_by_coordinate
+from harness.numerics.kernels.update import _combine_blocks
+
+#: Points per tile of :func:`_nearest_rows_dense` (d × 64 float64 copied coordinate-major).  At
+#: (200000, 2, 8), one thread: 64 rows 2.3 ms, 32 rows 4.1 ms, 128 rows 3.1 ms.
+DENSE_TILE = 64
+
+
+@numba.njit(**NUMBA_FLAGS)
+def _nearest_rows_dense(X, lo, count, centers_t, tile_t, acc, best, best_j):  # pragma: no cover
+    """Nearest center (ties to the lowest index) of the rows ``lo:lo + count`` of ``X`` into
+    ``best_j[:count]``, its squared distance into ``best[:count]``.
+
+    The same sums as :func:`_sqdists` (from 0.0, exact differences, coordinate order), computed
+    across a tile of ``DENSE_TILE`` points, one center per pass, so the loops vectorise without
+    reassociating a sum; the select is branch-free, centers in index order (a strict ``<`` keeps
+    the lower index on ties)."""
+    d, k = centers_t.shape
+    for p in range(count):
+        for t in range(d):
+            tile_t[t, p] = np.float64(X[lo + p, t])
+    for p in range(count, DENSE_TILE):  # padding lanes: computed, never read
+        for t in range(d):
+            tile_t[t, p] = 0.0
+    for p in range(DENSE_TILE):
+        best[p] = np.inf
+        best_j[p] = 0
+    for j in range(k):
+        for p in range(DENSE_TILE):
+            acc[p] = 0.0
+        for t in range(d):
+            c = centers_t[t, j]
+            for p in range(DENSE_TILE):
+                e = tile_t[t, p] - c
+                acc[p] += e * e
+        for p in range(DENSE_TILE):
+            s = acc[p]
+            best_j[p] = j if s < best[p] else best_j[p]
+            best[p] = min(best[p], s)
+
+
+@numba.njit(parallel=True, **NUMBA_FLAGS)
+def _assign_dense(X, centers_t, labels, block_rows, block_sums, block_counts, block_changed):  # pragma: no cover
+    """Plain assignment of every row (:func:`_nearest_rows_dense`), the number of labels changed per
+    block of ``block_rows`` rows, and the block's sums for the next update (fused: one pass over X
+    and one parallel region per iteration)."""
+    n, d = X.shape
+    n_blocks = block_changed.shape[0]
+    for b in numba.prange(n_blocks):
+        tile_t = np.empty((d, DENSE_TILE), dtype=np.float64)
+        acc = np.empty(DENSE_TILE, dtype=np.float64)
+        best = np.empty(DENSE_TILE, dtype=np.float64)
+        best_j = np.empty(DENSE_TILE, dtype=np.int64)
+        sums = block_sums[b]
+        counts = block_counts[b]
+        sums[:, :] = 0.0
+        counts[:] = 0
+        changed = 0
+        block_end = min(n, (b + 1) * block_rows)
+        for lo in range(b * block_rows, block_end, DENSE_TILE):
+            count = min(DENSE_TILE, block_end - lo)
+            _nearest_rows_dense(X, lo, count, centers_t, tile_t, acc, best, best_j)
+            for p in range(count):
+                i = lo + p
+                j = best_j[p]
+                if j != labels[i]:
+                    changed += 1
+                labels[i] = j
+                counts[j] += 1
+                for t in range(d):
+                    sums[j, t] += np.float64(X[i, t])
+        block_changed[b] = changed
+
+
+@numba.njit(**NUMBA_FLAGS)
+def _lloyd_dense(X, centers, max_iter, block_rows, labels, min_sqdist, out_centers):  # pragma: no cover
+    """:func:`~harness.numerics.kernels.lloyd._lloyd` without bounds, for tiny k·d
+    (``DENSE_MAX_CENTER_WORK``): every assignment is
+    plain (:func:`_assign_dense`), the update the same block sums (:func:`_combine_blocks`), so
+    the trajectory and the stopping rule are ``_lloyd``'s bit for bit.  Returns
+    ``(n_iter, converged, n_distances)``; ``n_distances`` is n·k per assignment."""
+    n, d = X.shape
+    k = centers.shape[0]
+    n_blocks = (n + block_rows - 1) // block_rows
+    block_sums = np.empty((n_blocks, k, d), dtype=np.float64)
+    block_counts = np.empty((n_blocks, k), dtype=np.int64)
+    block_changed = np.empty(n_blocks, dtype=np.int64)
+    counts = np.empty(k, dtype=np.int64)
+    centers_t = np.empty((d, k), dtype=np.float64)
+    current = np.empty((k, d), dtype=out_centers.dtype)
+    current[:, :] = centers
+    _centers_by_coordinate(current, centers_t)
+    labels[:] = 0
+    _assign_dense(X, centers_t, labels, block_rows, block_sums, block_counts, block_changed)
+    n_iter = 0
+    converged = False
+    while n_iter < max_iter:
+        _combine_blocks(block_sums, block_counts, current, out_centers, counts)
+        current[:, :] = out_centers
+        _centers_by_coordinate(current, centers_t)
+        n_iter += 1
+        _assign_dense(X, centers_t, labels, block_rows, block_sums, block_counts, block_changed)
+        if block_changed.sum() == 0:
+            converged = True
+            break
+    _assigned_sqdist(X, current, labels, min_sqdist)
+    out_centers[:, :] = current
+    return n_iter, converged, n * k * (n_iter + 1)
