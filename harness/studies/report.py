@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.errors import InvalidArgument, require
 from harness.studies.reproductions.theorem1_gap import draw_gap
-from harness.studies.sweep import read_results
+from harness.studies.results import read_results_checked
 
 __all__ = ["write_report", "spurious_rates", "build_html"]
 
@@ -303,8 +303,9 @@ standard errors.</p>
 
 
 def write_report(results: str, output: str, *, reproductions=()) -> dict:
-    """Read a sweep's results and write the HTML page to ``output``; returns ``{rows, figures}``."""
-    rows = read_results(results)
+    """Read a sweep's results and write the HTML page to ``output``; returns ``{rows, figures,
+    duplicates}`` (fits recorded twice and counted once)."""
+    rows, duplicates = read_results_checked(results)
     if not rows and not reproductions:
         raise InvalidArgument(f"RESULTS: {results!r} holds no sweep rows")
     page, figures = build_html(rows, reproductions)
@@ -313,4 +314,4 @@ def write_report(results: str, output: str, *, reproductions=()) -> dict:
             fh.write(page)
     except OSError as exc:
         raise InvalidArgument(f"-o: cannot write {output!r}: {exc.strerror}") from exc
-    return {"rows": len(rows.get("status", [])), "figures": figures}
+    return {"rows": len(rows.get("status", [])), "figures": figures, "duplicates": duplicates}

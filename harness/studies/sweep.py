@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,6 +27,7 @@ from harness.errors import InvalidArgument, require
 from harness.numerics import kernels
 from harness.provenance import git_commit, versions
 from harness.records import Record
+from harness.studies.results import SweepLock, read_results_checked, write_part
 from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
 from harness.targets.options import COMMAND_DEFAULTS, RunOptions, parse_memory_limit
 from harness.targets.registry import BUILTINS, builtin_available
@@ -35,7 +35,35 @@ from harness.targets.runner import Runner
 from harness.theory.models import MIXTURE_KINDS, make_mixture
 from harness.theory.structure import centroid_index, orphans, sample_associations
 
-__all__ = ["SweepConfig", "load_config", "parse_config", "plan_runs", "run_one", "run_sweep", "read_results"]
+__all__ = [
+    "EXAMPLES",
+    "SweepConfig",
+    "example_config_path",
+    "load_config",
+    "parse_config",
+    "plan_runs",
+    "read_results",
+    "run_one",
+    "run_sweep",
+]
+
+#: The example configs shipped in the package (harness/studies/examples/), by the name
+#: ``kmeans-harness sweep --example NAME`` takes.
+EXAMPLES = {"small": "sweep-small.toml", "2000": "sweep-2000.toml"}
+
+
+def example_config_path(name: str) -> str:
+    """The installed path of the example config ``name`` (a key of :data:`EXAMPLES`)."""
+    if name not in EXAMPLES:
+        raise InvalidArgument(f"--example: unknown example {name!r}; expected one of {', '.join(EXAMPLES)}")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", EXAMPLES[name])
+
+
+def read_results(path: str, *, label: str = "RESULTS") -> dict[str, list]:
+    """All rows of a sweep's Parquet output (directory or file), each fit (``run_key``) once; see
+    :func:`harness.studies.results.read_results_checked`."""
+    return read_results_checked(path, label=label)[0]
+
 
 #: Grid keys, their meaning, and the default when a config leaves a key out.
 GRID_KEYS = {
@@ -56,7 +84,7 @@ SWEEP_KEYS = {
     "name": "a string",
     "seed": "an integer >= 0",
     "repeats": "an integer >= 1",
-    "output": "a path (a directory of Parquet parts), relative to the config file",
+    "output": "a path (a directory of Parquet parts), relative to the current directory (--output overrides it)",
     "isolate": "true or false (default: user targets run in a worker process, built-ins in-process)",
     "timeout": "a positive number of seconds one fit of an isolated target may take (default 60)",
     "memory_limit": "an address-space limit of an isolated target's worker, e.g. '4G', '512M' or 'none' (default 4G)",
@@ -96,9 +124,13 @@ def _ints(where, key, values, lo):
     return values
 
 
-def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".") -> SweepConfig:
+def parse_config(
+    text: str, *, where: str = "sweep config", base_dir: str = ".", output_dir: str | None = None
+) -> SweepConfig:
     """Validate a TOML sweep config; a bad key or value raises InvalidArgument naming the key, the
-    value and what was expected."""
+    value and what was expected.  ``base_dir`` is where ``file.py:attr`` targets are looked up (the
+    config's folder); a relative ``sweep.output`` is taken in ``output_dir`` (default ``base_dir``;
+    the command passes the current directory, so results never land beside an installed config)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -212,7 +244,7 @@ def parse_config(text: str, *, where: str = "sweep config", base_dir: str = ".")
         seed,
         repeats,
         grid,
-        os.path.join(base_dir, output),
+        os.path.join(base_dir if output_dir is None else output_dir, output),
         text,
         options=options,
         target_specs=specs,
@@ -230,13 +262,17 @@ def check_targets(config: SweepConfig, where: str = "sweep config") -> None:
             raise InvalidArgument(f"{where}: grid.target = {written!r}: {exc}") from exc
 
 
-def load_config(path: str) -> SweepConfig:
+def load_config(path: str, *, output_dir: str | None = None) -> SweepConfig:
+    """Read and validate the config at ``path``; a relative output is taken in ``output_dir``
+    (default: the current directory)."""
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
         raise InvalidArgument(f"CONFIG: cannot read {path!r}: {exc.strerror}") from exc
-    return parse_config(text, where=path, base_dir=os.path.dirname(os.path.abspath(path)))
+    return parse_config(
+        text, where=path, base_dir=os.path.dirname(os.path.abspath(path)), output_dir=output_dir or os.getcwd()
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -410,44 +446,15 @@ def run_one(run: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------
-# storage: a directory of Parquet parts, each written to a temporary name and renamed into place
+# storage: harness.studies.results (Parquet parts, the output's lock)
 
 
-def _write_part(output: str, rows: list[dict], provenance: dict) -> str:
-    pa = require("pyarrow", "study", "writing sweep results")
-    pq = require("pyarrow.parquet", "study", "writing sweep results")
-    os.makedirs(output, exist_ok=True)
-    columns = {k: [r[k] for r in rows] for k in rows[0]}
-    for k, v in provenance.items():
-        columns[k] = [v] * len(rows)
-    table = pa.table(columns)
-    name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.parquet"
-    tmp = os.path.join(output, "." + name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, os.path.join(output, name))  # atomic: a reader sees the whole part or none of it
-    return name
-
-
-def read_results(path: str) -> dict[str, list]:
-    """All rows of a sweep's Parquet directory (or single file) as ``{column: values}``."""
-    pq = require("pyarrow.parquet", "study", "reading sweep results")
-    pa = require("pyarrow", "study", "reading sweep results")
-    if os.path.isdir(path):
-        parts = sorted(f for f in os.listdir(path) if f.endswith(".parquet") and not f.startswith("."))
-        tables = [pq.read_table(os.path.join(path, f)) for f in parts]
-    elif os.path.isfile(path):
-        tables = [pq.read_table(path)]
-    else:
-        raise InvalidArgument(f"RESULTS: {path!r} does not exist")
-    if not tables:
-        return {}
-    return pa.concat_tables(tables, promote_options="permissive").to_pydict()
-
-
-def _done_keys(output: str) -> set:
+def _done_keys(output: str) -> tuple[set, int]:
+    """The run keys already in ``output``, and how many rows repeat one."""
     if not os.path.isdir(output):
-        return set()
-    return set(read_results(output).get("run_key", []))
+        return set(), 0
+    rows, duplicates = read_results_checked(output, label="sweep output")
+    return set(rows.get("run_key", [])), duplicates
 
 
 def _format_seconds(s: float) -> str:
@@ -500,8 +507,30 @@ def run_sweep(
     ``limit``: stop after submitting this many fits (to test resuming)."""
     distributed = require("distributed", "study", "kmeans-harness sweep")
     require("pyarrow", "study", "kmeans-harness sweep")
+    with SweepLock(config.output) as lock:
+        if lock.stale:
+            print(
+                f"note: took over the stale lock of a sweep that is gone (host {lock.stale.get('host')}, "
+                f"PID {lock.stale.get('pid')}, started {lock.stale.get('started')})",
+                file=stream,
+                flush=True,
+            )
+        return _run_locked(
+            config, distributed, scheduler=scheduler, workers=workers, processes=processes, stream=stream, limit=limit
+        )
+
+
+def _run_locked(config, distributed, *, scheduler, workers, processes, stream, limit) -> dict:
+    """:func:`run_sweep` once its output is locked: what is on disk now is all that any sweep wrote."""
     runs = plan_runs(config)
-    done = _done_keys(config.output)
+    done, duplicates = _done_keys(config.output)
+    if duplicates:
+        print(
+            f"warning: {config.output} records {duplicates} fits twice (written by two sweeps at once before "
+            "outputs were locked); each counts once",
+            file=stream,
+            flush=True,
+        )
     todo = [r for r in runs if r["run_key"] not in done]
     if limit is not None:
         todo = todo[:limit]
@@ -555,12 +584,12 @@ def run_sweep(
             buffer.append(row)
             progress.update()
             if len(buffer) >= FLUSH_ROWS or time.perf_counter() - last_flush >= FLUSH_SECONDS:
-                _write_part(config.output, buffer, provenance)
+                write_part(config.output, buffer, provenance)
                 summary["parts_written"] += 1
                 buffer, last_flush = [], time.perf_counter()
     finally:
         if buffer:
-            _write_part(config.output, buffer, provenance)
+            write_part(config.output, buffer, provenance)
             summary["parts_written"] += 1
         progress.update(0, final=True)
         client.close()

@@ -47,18 +47,39 @@ def _import_attr(spec: str):
         except Exception as exc:
             raise TargetLoadError(f"target {spec!r}: importing {where!r} raised {type(exc).__name__}: {exc}") from exc
     else:
-        try:
-            module = importlib.import_module(where)
-        except Exception as exc:
-            raise TargetLoadError(
-                f"target {spec!r}: cannot import module {where!r}: {type(exc).__name__}: {exc}"
-            ) from exc
+        module = _import_module(spec, where, attr)
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise TargetLoadError(f"target {spec!r}: {where!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     return obj
+
+
+def _import_module(spec: str, where: str, attr: str):
+    """Import ``where`` as ``python -m`` would: the current folder is searched first, so that
+    ``my_kmeans:fit`` works from the folder holding ``my_kmeans.py`` (the ``kmeans-harness`` script's
+    own ``sys.path[0]`` is its bin folder, not the current one).  The spawned worker inherits the
+    current folder, so it resolves the same module."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(where)
+    except ModuleNotFoundError as exc:
+        top = where.split(".")[0]
+        hint = ""
+        if exc.name is not None and (exc.name == where or where.startswith(exc.name + ".")):
+            path = os.path.join(*where.split(".")) + ".py"
+            hint = (
+                f"; no {path!r} in the current folder {cwd!r} either: give the file's path, e.g. "
+                f"'./{path}:{attr}' or 'path/to/{os.path.basename(path)}:{attr}', or add its folder to PYTHONPATH"
+            )
+            if top != where and not os.path.isdir(top):
+                hint = hint.replace(f"no {path!r}", f"no package folder {top!r}")
+        raise TargetLoadError(f"target {spec!r}: cannot import module {where!r}: {exc}{hint}") from exc
+    except Exception as exc:
+        raise TargetLoadError(f"target {spec!r}: cannot import module {where!r}: {type(exc).__name__}: {exc}") from exc
 
 
 def load_target(spec) -> Target:
