@@ -185,7 +185,7 @@ BAD_COMMANDS = [
     (["fit", "lloyd", "--d", "0"], "--d"),
     (["fit", "lloyd", "--separation-ratio", "nan"], "--separation-ratio"),
     (["fit", "lloyd", "--separation-ratio", "-1"], "--separation-ratio"),
-    (["fit", "lloyd", "--separation-ratio", "1.5", "--mixture", "ball"], "separation_ratio_min"),
+    (["fit", "lloyd", "--separation-ratio", "1.5", "--mixture", "ball"], "--separation-ratio"),
     (["fit", "lloyd", "--mixture", "uniform"], "--mixture"),
     (["fit", "lloyd", "--seed", "-1"], "--seed"),
     (["fit", "lloyd", "--max-iter", "0"], "--max-iter"),

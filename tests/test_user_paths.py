@@ -179,3 +179,24 @@ def test_the_example_config_ships_in_the_package_and_writes_to_the_current_direc
     config = load_config(path)
     assert config.output == os.path.join(str(tmp_path), "sweep-small.parquet")
     assert main(["sweep", "--example", "small", "--show"]) == 0
+
+
+def test_fit_reports_load_and_warm_up_apart_and_names_the_flag(tmp_path, capsys):
+    assert main(["fit", "lloyd", "--n", "3000", "--k", "3", "--json", str(tmp_path / "fit.json")]) == 0
+    out = capsys.readouterr().out
+    record = json.loads((tmp_path / "fit.json").read_text())
+    assert record["warmup_points"] == 2000 and record["warmup_seconds"] >= 0 and record["load_seconds"] >= 0
+    assert f"ratio {record['objective_ratio']:.6f})" in out and "warm-up" in out and "(the fit alone)" in out
+    line = _one_error_line(capsys, 2, ["fit", "lloyd", "--separation-ratio", "1"])
+    assert line.startswith("error: --separation-ratio:") and "separation_ratio_min" not in line
+
+
+def test_bench_progress_is_a_line_per_step_when_piped():
+    import io
+
+    from harness.studies.bench import _progress
+
+    piped = io.StringIO()
+    _progress("[1/2] 300x2x3 warm-up lloyd", piped)
+    _progress("", piped)
+    assert piped.getvalue() == "[1/2] 300x2x3 warm-up lloyd\n"

@@ -18,17 +18,20 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-_LITERAL = re.compile(r"``(.+?)``")
+# ``double backquotes``, or a flag such as --k or --k-fit written in prose: as plain text Sphinx's
+# smartquotes would turn its "--" into an en dash ("–k")
+_LITERAL = re.compile(r"``(.+?)``|(?<![\w-])(--[a-z][\w-]*)")
 
 
 def _inline(text: str) -> list[nodes.Node]:
-    """Plain help text, with ``double backquotes`` rendered as literals."""
+    """Plain help text, with ``double backquotes`` and --flags rendered as literals."""
     out: list[nodes.Node] = []
     pos = 0
     for m in _LITERAL.finditer(text):
         if m.start() > pos:
             out.append(nodes.Text(text[pos : m.start()]))
-        out.append(nodes.literal(m.group(1), m.group(1)))
+        literal = m.group(1) or m.group(2)
+        out.append(nodes.literal(literal, literal))
         pos = m.end()
     if pos < len(text):
         out.append(nodes.Text(text[pos:]))

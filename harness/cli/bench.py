@@ -94,7 +94,7 @@ def run(args) -> int:
             options=options,
             json_path=args.json,
             fresh=args.fresh,
-            progress=sys.stderr if sys.stderr.isatty() else None,
+            progress=sys.stderr,  # in place on a terminal, a line per step when piped
             on_resume=lambda count: print(
                 f"resuming from {args.json}: {count} shapes already measured (--fresh to rerun them)", file=out
             ),

@@ -7,6 +7,9 @@ Parses the options, calls the registered reproduction with keyword arguments and
 from __future__ import annotations
 
 import argparse
+import inspect
+import os
+import sys
 
 from harness.cli._options import EXIT_FAILED, EXIT_OK, non_negative_int, positive_int
 from harness.cli.output import compile_notice, emit_json
@@ -36,7 +39,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=non_negative_int, default=None, help="base seed (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for standard output)")
     p.add_argument(
-        "--out", metavar="DIR", default=None, help="where pictures go (figure1, theorem1-gap; default ./NAME/)"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="where pictures go (figure1, theorem1-gap; default ./NAME/ in the current directory, "
+        "its path printed; '' for no pictures)",
     )
     p.add_argument("--full", action="store_true", default=None, help="theorem1-gap: k = 2..10, d = 1, 2, 10 (hours)")
     p.set_defaults(func=run)
@@ -55,6 +62,18 @@ def keywords_for(args) -> dict:
     return keywords
 
 
+def picture_dir(name: str, keywords: dict) -> str | None:
+    """Where ``name``'s pictures went: ``--out``, else its function's default (a folder in the current
+    directory), or None when it draws none."""
+    if "out" not in KEYWORDS[name]:
+        return None
+    keyword = KEYWORDS[name]["out"]
+    if keyword in keywords:
+        return keywords[keyword]
+    default = inspect.signature(REPRODUCTIONS[name].function).parameters[keyword].default
+    return None if default in (None, inspect.Parameter.empty) else os.fspath(default)
+
+
 def run(args) -> int:
     """Run ``args.name``; exit code 0 when the claim is reproduced, 1 when not."""
     entry = REPRODUCTIONS[args.name]
@@ -65,4 +84,7 @@ def run(args) -> int:
         emit_json(args.json, {"schema_version": 1, "command": "reproduce", **result})
     if args.json != "-":
         print("\n".join(format_text(result)))
+    pictures = picture_dir(args.name, keywords)
+    if pictures is not None and os.path.isdir(pictures):
+        print(f"pictures in {os.path.abspath(pictures)}", file=sys.stderr if args.json == "-" else sys.stdout)
     return EXIT_OK if result["verdict"]["reproduced"] else EXIT_FAILED

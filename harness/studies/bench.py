@@ -145,9 +145,14 @@ class SeedingRow(Record):
 
 
 def _progress(message, stream):
-    if stream is not None:
+    """Redrawn in place on a terminal; a plain line per step when piped (a log shows it live)."""
+    if stream is None:
+        return
+    if hasattr(stream, "isatty") and stream.isatty():
         stream.write("\r\033[K" + message)
-        stream.flush()
+    elif message:
+        stream.write(message + "\n")
+    stream.flush()
 
 
 def _status(exc) -> str:

@@ -152,7 +152,7 @@ def balancing_squares(*, repeats: int = 4, seed: int = 0, methods: Sequence[str]
     )
     return {
         "name": "balancing-squares",
-        "source": f"blog: k-means initialisation, Ward + polish ({BLOG_FILE})",
+        "source": f"blog: {BLOG_FILE}",
         "paper": {
             "claim": "centers split 152 : 48 between the 10 000- and the 1 000-point square (density law, d = 2)",
             "dense_asymptotic": asymptotic,

@@ -126,7 +126,7 @@ def density_law(
     )
     return {
         "name": "density-law",
-        "source": f"Gersho (1979); blog Appendix 1 ({BLOG_FILE})",
+        "source": f"Gersho (1979), Asymptotically optimal block quantization; Appendix 1 of {BLOG_FILE}",
         "paper": {"claim": "optimal center density ∝ p^(d/(d+2)) as k → ∞", "exponents": {1: 1 / 3, 2: 0.5, 3: 0.6}},
         "ours": {"repeats": repeats, "seed": seed, "levels": levels, "density_range": density_range, "fits": table},
         "verdict": {"reproduced": reproduced, "summary": summary},

@@ -7,13 +7,11 @@ from __future__ import annotations
 __all__ = ["PAPER_SOURCE", "BLOG_FILE", "claim_lines", "paper_lines", "verdict_line"]
 
 #: The paper the theory reproductions recompute (Qian, Zhang & Chen), as their results cite it.
-PAPER_SOURCE = (
-    "paper: Structures of spurious local minima in k-means "
-    "(seeds/paper-structures-of-spurious-local-minima-in-k-means.txt)"
-)
+PAPER_SOURCE = "paper: Qian, Zhang & Chen, Structures of Spurious Local Minima in k-Means (2020)"
 
-#: The blog post the initialiser reproductions rebuild.
-BLOG_FILE = "seeds/blog-kmeans-initialisation-ward-polish.txt"
+#: The blog post the initialiser reproductions rebuild, cited by author, subject and address (the
+#: name this constant once held was a path in our notes, not in the repository).
+BLOG_FILE = "Paul Harrison's blog post on k-means initialisation, Ward + polish (logarithmic.net, 2021)"
 
 
 def verdict_line(result: dict) -> str:
