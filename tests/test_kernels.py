@@ -8,6 +8,9 @@ only the weaker property that both are correct is required; every tolerance is d
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numba
 import numpy as np
@@ -16,7 +19,9 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from harness.config import JIT_DISABLED
 from harness.numerics import kernels, reference
+from harness.numerics.kernels import cache as kernel_cache
 
 # ----------------------------------------------------------------------------------------------
 # Floating-point error model.
@@ -524,3 +529,35 @@ def test_kmeans_plusplus_draws_per_step():
         expected.integers(20)
         expected.random((4, n_trials))
         assert rng.random() == expected.random(), f"greedy={greedy}: expected {n_trials} draws per step"
+
+
+# ----------------------------------------------------------------------------------------------
+# the compile notice's cache probe
+
+
+def test_cache_probe_names_each_driver_after_the_file_that_defines_it():
+    """numba names a cache index after the defining file's stem: the probe must follow the split."""
+    assert kernel_cache.cache_index_name(kernels._lloyd) == "lloyd._lloyd-*.nbi"
+    assert kernel_cache.cache_index_name(kernels._lloyd_dense) == "dense._lloyd_dense-*.nbi"
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="without the JIT nothing is compiled or cached")
+def test_cache_probe_is_cold_in_an_empty_cache_and_warm_after_a_fit(tmp_path):
+    """In a fresh NUMBA_CACHE_DIR the probe says cold (the CLI prints "first run: numba is compiling");
+    after one fit, in a new process, warm; the index it found is the new file's."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    env.pop("NUMBA_DISABLE_JIT", None)
+    probe = "from harness.numerics import kernels; print(kernels.cache_is_warm())"
+    fit = (
+        "import numpy as np; from harness.numerics import kernels; "
+        "kernels.lloyd(np.arange(8.0).reshape(4, 2), np.zeros((2, 2)), 3)"
+    )
+
+    def run(code):
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+
+    assert run(probe).stdout.strip() == "False"
+    run(fit)  # k·d = 4: the dense driver
+    assert run(probe).stdout.strip() == "True"
+    assert list(tmp_path.glob("**/dense._lloyd_dense-*.nbi"))
+    assert not list(tmp_path.glob("**/kernels._lloyd*.nbi"))  # the name before the split

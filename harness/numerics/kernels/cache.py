@@ -20,7 +20,7 @@ DRIVER_KERNELS = (_lloyd, _lloyd_dense)
 def cache_index_name(kernel) -> str:
     """The glob numba's index file of ``kernel`` matches, e.g. ``lloyd._lloyd-*.nbi``: numba names it
     after the defining file's stem, the function's qualified name and its first line."""
-    func = kernel.py_func
+    func = getattr(kernel, "py_func", kernel)  # a plain function under NUMBA_DISABLE_JIT
     stem = os.path.splitext(os.path.basename(func.__code__.co_filename))[0]
     return f"{stem}.{func.__qualname__}-*.nbi"
 
@@ -30,7 +30,8 @@ def _is_cached(kernel) -> bool:
     try:
         return bool(kernel._cache._cache_file._load_index())  # empty when missing or stale
     except Exception:  # pragma: no cover - numba internals moved: look for the index file by name
-        dirs = [os.path.join(os.path.dirname(kernel.py_func.__code__.co_filename), "__pycache__")]
+        func = getattr(kernel, "py_func", kernel)
+        dirs = [os.path.join(os.path.dirname(func.__code__.co_filename), "__pycache__")]
         if os.environ.get("NUMBA_CACHE_DIR"):
             dirs.append(os.environ["NUMBA_CACHE_DIR"])
         try:
