@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -18,7 +20,7 @@ from harness.errors import InvalidArgument, require
 from harness.studies.reproductions.theorem1_gap import draw_gap
 from harness.studies.results import read_results_checked
 
-__all__ = ["write_report", "spurious_rates", "build_html"]
+__all__ = ["build_figures", "build_html", "legend_outside", "spurious_rates", "write_report"]
 
 
 def _pyplot():
@@ -34,6 +36,12 @@ def _png(fig) -> str:
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     _pyplot().close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def legend_outside(ax, **kwargs):
+    """The legend to the right of the axes, clear of every bar, line and error bar (the page is wide
+    enough; ``bbox_inches='tight'`` keeps it in the picture)."""
+    return ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
 def spurious_rates(rows: dict, by: str) -> dict:
@@ -65,8 +73,8 @@ def _rate_figure(rows, by, label):
     ax.set_ylabel("spurious-minimum rate (CI > 0)")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _png(fig)
+    legend_outside(ax)
+    return fig
 
 
 def _objective_figure(rows):
@@ -80,9 +88,13 @@ def _objective_figure(rows):
     ax.boxplot([by[n] for n in names], showfliers=True)
     ax.set_xticks(range(1, len(names) + 1), names, rotation=20, fontsize=8)
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter  # matplotlib is loaded by _pyplot() above
+
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))  # 1.2, not 1.2×10⁰
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
     ax.set_ylabel("objective / objective at the true centers")
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return fig
 
 
 def _ci_figure(rows):
@@ -101,8 +113,8 @@ def _ci_figure(rows):
         bottom += vals
     ax.set_ylabel("fraction of fits")
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
-    ax.legend(fontsize=8)
-    return _png(fig)
+    legend_outside(ax)
+    return fig
 
 
 def _balancing_figure(result):
@@ -114,8 +126,8 @@ def _balancing_figure(result):
     ax.axvline(result["paper"]["dense_asymptotic"], color="k", ls="--", label="density law (k → ∞)")
     ax.axvline(result["ours"]["finite_k_prediction"], color="C3", ls=":", label="finite-k prediction")
     ax.set_xlabel("centers in the dense square (of 200)")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    legend_outside(ax)
+    return fig
 
 
 def _density_figure(result):
@@ -138,15 +150,15 @@ def _density_figure(result):
     ax.set_xticks([1, 2, 3])
     ax.set_xlabel("dimension d")
     ax.set_ylabel("exponent of center density")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    legend_outside(ax)
+    return fig
 
 
 def _theorem_gap_figure(result):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     draw_gap(ax, result["ours"]["rows"])
-    return _png(fig)
+    return fig
 
 
 def initialiser_comparison(rows: dict) -> list:
@@ -181,19 +193,98 @@ def _fmt(v, spec):
     return "–" if v is None else format(v, spec)
 
 
-def _table(headers, body):
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in body)
+_NUMBER = re.compile(r"^[−–+-]?[\d.]+(e[+-]?\d+)?( ± [\d.]+)?%?$|^–$")
+
+
+def _cell(value) -> str:
+    """A table cell; numbers (and "a ± b", and the "–" of a missing one) are right-aligned."""
+    text = str(value)
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool) or bool(_NUMBER.match(text))
+    return f"<td class='num'>{html.escape(text)}</td>" if numeric else f"<td>{html.escape(text)}</td>"
+
+
+def _table(headers, body, numeric_columns=()):
+    head = "".join(
+        f"<th{' class=num' if i in numeric_columns else ''}>{html.escape(str(h))}</th>" for i, h in enumerate(headers)
+    )
+    rows = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in body)
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
-def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
-    """The page and its number of figures."""
+def _subset(rows: dict, model) -> dict:
+    """The rows of one generative model (``ball``, ``gaussian``)."""
+    idx = [i for i, m in enumerate(rows.get("model", [])) if m == model]
+    return {name: [values[i] for i in idx] for name, values in rows.items()}
+
+
+def _rate_rows(rows: dict) -> list:
+    return [
+        (init, target, m, f"{rate:.3f} ± {se:.3f}")
+        for init, pts in sorted(spurious_rates(rows, "target").items())
+        for target, rate, se, m in pts
+    ]
+
+
+def _comparison_rows(rows: dict) -> list:
+    return [
+        (
+            c["initialiser"],
+            c["target"],
+            c["fits"],
+            _fmt(c["objective_ratio_median"], ".4f"),
+            _fmt(c["objective_ratio_mean"], ".4f"),
+            _fmt(c["init_seconds_median"], ".4f"),
+            _fmt(c["fit_seconds_median"], ".4f"),
+        )
+        for c in initialiser_comparison(rows)
+    ]
+
+
+RATE_HEADERS = ["initialiser", "target", "converged fits", "rate ± s.e."]
+COMPARISON_HEADERS = ["initialiser", "target", "fits", "objective/truth median", "mean", "seeding s", "fitting s"]
+
+#: Provenance columns, as the page names them.
+PROVENANCE = {
+    "sweep_name": "Sweep",
+    "sweep_seed": "Seed",
+    "git_commit": "Git commit",
+    "versions_json": "Versions",
+    "config_toml": "Configuration",
+}
+
+
+def _provenance(rows: dict) -> str:
+    """One table: sweep, seed, commit, the packages' versions (one row each); then the config."""
+    body = []
+    for key in ("sweep_name", "sweep_seed", "git_commit"):
+        values = sorted({str(v) for v in rows.get(key, []) if v is not None})
+        if values:
+            body.append((PROVENANCE[key], ", ".join(values)))
+    versions_seen: dict = {}
+    for text in sorted({str(v) for v in rows.get("versions_json", []) if v}):
+        try:
+            for package, version in json.loads(text).items():
+                versions_seen.setdefault(package, set()).add(str(version))
+        except (ValueError, AttributeError):
+            versions_seen.setdefault("(unreadable)", set()).add(text[:80])
+    for package, found in sorted(versions_seen.items()):
+        body.append((f"{package}", ", ".join(sorted(found))))
+    out = (
+        "<table class='provenance'><tr><th>what</th><th>value</th></tr>"
+        + "".join(f"<tr><th scope='row'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in body)
+        + "</table>"
+    )
+    configs = sorted({str(v) for v in rows.get("config_toml", []) if v})
+    for text in configs:
+        out += f"<h3>{PROVENANCE['config_toml']}</h3><pre>{html.escape(text)}</pre>"
+    return out
+
+
+def build_figures(rows: dict, reproductions=()) -> list:
+    """``[(title, matplotlib Figure), ...]``: every figure of the page, not yet encoded (the tests
+    look at the artists themselves, e.g. that no legend covers data)."""
     figures = []
-    n = len(rows.get("status", []))
-    ok = [i for i in range(n) if rows["status"][i] == "ok"]
-    sections = []
-    if ok:
+    if any(status == "ok" for status in rows.get("status", [])):
         figures.append(
             (
                 "Spurious-minimum rate against η_min, per initialiser",
@@ -208,35 +299,50 @@ def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
         )
         figures.append(("Objective relative to the truth", _objective_figure(rows)))
         figures.append(("Centroid Index distribution", _ci_figure(rows)))
-        summary = []
-        for init, pts in sorted(spurious_rates(rows, "target").items()):
-            for target, rate, se, m in pts:
-                summary.append((init, target, m, f"{rate:.3f} ± {se:.3f}"))
+    for result in reproductions:
+        if result.get("name") == "balancing-squares":
+            figures.append(("Balancing squares: centers in the dense square", _balancing_figure(result)))
+        elif result.get("name") == "theorem1-gap":
+            figures.append(
+                ("Theorem 1: empirical structure threshold against the assumption", _theorem_gap_figure(result))
+            )
+        elif result.get("name") == "density-law":
+            figures.append(("Density law: measured exponent against d/(d+2)", _density_figure(result)))
+    return figures
+
+
+def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
+    """The page and its number of figures."""
+    figures = [(title, _png(fig)) for title, fig in build_figures(rows, reproductions)]
+    n = len(rows.get("status", []))
+    ok = [i for i in range(n) if rows["status"][i] == "ok"]
+    sections = []
+    if ok:
+        models = sorted({m for m in rows.get("model", []) if m is not None})
         sections.append(
             "<h2>Spurious-minimum rates (all grid points pooled)</h2>"
-            + _table(["initialiser", "target", "converged fits", "rate ± s.e."], summary)
+            + _table(RATE_HEADERS, _rate_rows(rows), numeric_columns=(2, 3))
         )
-        comparison = [
-            (
-                c["initialiser"],
-                c["target"],
-                c["fits"],
-                _fmt(c["objective_ratio_median"], ".4f"),
-                _fmt(c["objective_ratio_mean"], ".4f"),
-                _fmt(c["init_seconds_median"], ".4f"),
-                _fmt(c["fit_seconds_median"], ".4f"),
-            )
-            for c in initialiser_comparison(rows)
-        ]
+        if len(models) > 1:
+            for model in models:
+                sections.append(
+                    f"<h3>{html.escape(model)} mixtures only</h3>"
+                    + _table(RATE_HEADERS, _rate_rows(_subset(rows, model)), numeric_columns=(2, 3))
+                )
         sections.append(
             "<h2>Initialisers compared: objective and time (all grid points pooled)</h2>"
             "<p>Objective relative to the objective at the true centers (below 1 is possible: the sample's "
             "optimum is not the truth); seconds are medians per fit, seeding and fitting apart.</p>"
-            + _table(
-                ["initialiser", "target", "fits", "objective/truth median", "mean", "seeding s", "fitting s"],
-                comparison,
-            )
+            + _table(COMPARISON_HEADERS, _comparison_rows(rows), numeric_columns=(2, 3, 4, 5, 6))
         )
+        if len(models) > 1:
+            for model in models:
+                sections.append(
+                    f"<h3>{html.escape(model)} mixtures only</h3>"
+                    + _table(
+                        COMPARISON_HEADERS, _comparison_rows(_subset(rows, model)), numeric_columns=(2, 3, 4, 5, 6)
+                    )
+                )
     failures: dict = {}
     for i, status in enumerate(rows.get("status", [])):
         if status != "ok":
@@ -248,11 +354,11 @@ def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
             + _table(
                 ["target", "status", "fits", "first message"],
                 [(t, st, c, m) for (t, st), (c, m) in sorted(failures.items())],
+                numeric_columns=(2,),
             )
         )
     for result in reproductions:
         if result.get("name") == "balancing-squares":
-            figures.append(("Balancing squares: centers in the dense square", _balancing_figure(result)))
             sections.append(
                 "<h2>Balancing squares: split, objective and time per method</h2>"
                 + _table(
@@ -267,13 +373,9 @@ def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
                         )
                         for m in result["ours"]["methods"]
                     ],
+                    numeric_columns=(1, 2, 3),
                 )
             )
-        elif result.get("name") == "theorem1-gap":
-            title = "Theorem 1: empirical structure threshold against the assumption"
-            figures.append((title, _theorem_gap_figure(result)))
-        elif result.get("name") == "density-law":
-            figures.append(("Density law: measured exponent against d/(d+2)", _density_figure(result)))
         verdict = result.get("verdict", {})
         sections.append(
             f"<h2>Reproduction: {html.escape(str(result.get('name')))}</h2><p>"
@@ -281,23 +383,21 @@ def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
             f"{html.escape(str(verdict.get('summary', '')))}</p>"
         )
     errors = n - len(ok)
-    provenance = ""
-    for key in ("sweep_name", "git_commit", "versions_json", "config_toml"):
-        values = sorted({str(v) for v in rows.get(key, [])})
-        if values:
-            provenance += f"<h3>{key}</h3><pre>{html.escape(chr(10).join(values))}</pre>"
     body = "".join(
         f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{png}'>" for t, png in figures
     )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>kmeans-harness report</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.2em .6em}}pre{{background:#f6f6f6;padding:.5em;overflow-x:auto}}</style>
+td,th{{border:1px solid #ccc;padding:.2em .6em}}.num{{text-align:right;font-variant-numeric:tabular-nums}}
+th{{text-align:left}}th.num{{text-align:right}}img{{max-width:100%;display:block}}
+pre{{background:#f6f6f6;padding:.5em;overflow-x:auto}}</style>
 </head><body><h1>kmeans-harness report</h1>
 <p>{n} fits ({errors} errors). A spurious minimum is a converged fit with Centroid Index &gt; 0 against the
 true centers, k equal to the true number of clusters; rates are over converged fits, with binomial
-standard errors.</p>
-{"".join(sections)}{body}<h2>Provenance</h2>{provenance}</body></html>
+standard errors. Each table pools the grid; where the sweep holds more than one generative model,
+the same table follows per model.</p>
+{"".join(sections)}{body}<h2>Provenance</h2>{_provenance(rows)}</body></html>
 """
     return page, len(figures)
 

@@ -312,7 +312,7 @@ def draw_gap(ax, rows):
     ax.set_yscale("log")
     ax.set_xlabel("k")
     ax.set_ylabel("η_min")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # clear of the data
 
 
 def plot_gap(rows, out_dir) -> str:
@@ -330,7 +330,7 @@ def plot_gap(rows, out_dir) -> str:
     ax.set_title("Structure of certified local minima: empirical vs Theorem 1")
     fig.tight_layout()
     path = os.path.join(out_dir, "theorem1-gap.png")
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the legend sits right of the axes
     plt.close(fig)
     return path
 
