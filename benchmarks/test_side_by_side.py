@@ -6,11 +6,15 @@ keeps the smallest shape only."""
 import numpy as np
 import pytest
 
+from harness import kernels
 from harness.errors import MissingDependency
-from harness.numerics import kernels
-from harness.studies.bench import contender_inputs, open_contender
 
 from .common import SHAPES, data
+
+try:
+    from harness.studies.bench import contender_inputs, open_contender
+except ImportError:  # an older commit: asv imports every module here when it discovers benchmarks
+    pytestmark = pytest.mark.skip(reason="harness.studies.bench is not in this commit")
 
 TARGETS = ["lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "faiss"]
 
