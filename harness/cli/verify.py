@@ -3,11 +3,13 @@ target through the runner, runs :class:`properties.verify.Verification` and prin
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
 
 from harness.cases.case import Case
+from harness.cli._data import add_data_options, run_verify_data
 from harness.cli._options import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -49,7 +51,15 @@ def register(subparsers) -> None:
         "target, profile, seed and --max-examples resumes from it",
     )
     p.add_argument("--fresh", action="store_true", help="ignore the checks already recorded in --json PATH")
+    p.add_argument(
+        "--case-dir",
+        metavar="DIR",
+        default=".",
+        help="where each failure's kmeans-harness-case-CHECK.json goes (default: the current directory; "
+        "the path is printed)",
+    )
     add_run_options(p, "verify")
+    add_data_options(p)  # --data PATH --k K: the checks that apply to fixed data (harness/cli/_data.py)
     p.set_defaults(func=run)
 
 
@@ -58,6 +68,13 @@ def run(args) -> int:
     if unknown:
         raise UsageError(f"--check: unknown check {unknown[0]!r}; expected one of: {', '.join(CHECKS)}")
     options = run_options(args, "verify")
+    if args.case_dir not in ("", "."):
+        try:
+            os.makedirs(args.case_dir, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--case-dir: cannot create {args.case_dir!r}: {exc.strerror}") from exc
+    if args.data is not None or args.k is not None:
+        return run_verify_data(args, options)
     with Runner(args.target, options) as runner:
         verification = Verification(
             runner,
@@ -69,6 +86,7 @@ def run(args) -> int:
             replay=args.replay,
             json_path=args.json,
             fresh=args.fresh,
+            case_dir=args.case_dir,
         )
         out = sys.stderr if args.json == "-" else sys.stdout
         compile_notice()

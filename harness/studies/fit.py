@@ -13,8 +13,9 @@ from harness.numerics.kernels import objective
 from harness.provenance import versions
 from harness.targets.runner import Runner
 from harness.theory.models import Mixture
+from harness.theory.structure import centroid_index
 
-__all__ = ["WARMUP_POINTS", "fit_sample", "warm_up"]
+__all__ = ["WARMUP_POINTS", "fit_data", "fit_sample", "warm_up"]
 
 #: Points in the warm-up call: enough for every k the command accepts to have its own rows, few enough
 #: that the call costs its compilation (or cache load) and almost nothing else.
@@ -88,6 +89,58 @@ def fit_sample(
         "objective": _finite_or_none(fit_objective),
         "truth_objective": truth_objective,
         "objective_ratio": _finite_or_none(fit_objective / truth_objective) if truth_objective > 0 else None,
+        "n_iter": fit.n_iter,
+        "converged": fit.converged,
+        "seconds": fit.seconds,
+        "load_seconds": load_seconds,
+        "warmup_seconds": warmup_seconds,
+        "warmup_points": warmup_points,
+        "versions": versions(),
+    }
+
+
+def fit_data(
+    runner: Runner,
+    X: np.ndarray,
+    *,
+    k: int,
+    seed: int = 0,
+    labels: np.ndarray | None = None,
+    data: dict | None = None,
+    load_seconds: float | None = None,
+) -> dict:
+    """Fit ``runner``'s target on the user's data ``X`` (n, d) float64 with ``k`` centers (seeded by
+    ``seed``) and return the ``fit`` command's report.  With a reference partition ``labels`` (n,),
+    the objective at its cell means is reported beside the fit's, and with as many cells as ``k``,
+    the Centroid Index of the fit against those means.  ``data`` is the file's record (path, SHA-256,
+    rows used, subsample seed)."""
+    n = X.shape[0]
+    if not (isinstance(k, int) and 1 <= k <= n):
+        raise InvalidArgument(f"--k: expected 1 <= k <= n = {n} rows, got {k!r}")
+    warmup_seconds, warmup_points = warm_up(runner, X, k, seed=seed)
+    fit = runner.fit(X, k, seed=seed)
+    centers = np.asarray(fit.centers, dtype=np.float64)
+    fit_objective = objective(X, centers) if centers.shape == (k, X.shape[1]) else float("nan")
+    reference_objective = ratio = centroid = None
+    if labels is not None:
+        cells = [j for j in range(int(labels.max()) + 1) if np.any(labels == j)]
+        means = np.array([X[labels == j].mean(axis=0) for j in cells])
+        reference_objective = objective(X, means)
+        ratio = _finite_or_none(fit_objective / reference_objective) if reference_objective > 0 else None
+        if len(cells) == k and centers.shape == means.shape and np.all(np.isfinite(centers)):
+            centroid = int(centroid_index(centers, means))
+    return {
+        "schema_version": 1,
+        "command": "fit",
+        "target": runner.target.record(),
+        "data": data or {},
+        "n": n,
+        "k": k,
+        "seed": seed,
+        "objective": _finite_or_none(fit_objective),
+        "reference_objective": reference_objective,
+        "objective_ratio": ratio,
+        "centroid_index": centroid,
         "n_iter": fit.n_iter,
         "converged": fit.converged,
         "seconds": fit.seconds,
