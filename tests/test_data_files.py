@@ -182,3 +182,18 @@ def test_data_flags_need_each_other(files, capsys):
     assert _run(["verify", "lloyd", "--k", "3"], capsys)[0] == 2
     code, _, err = _run(["fit", "lloyd", "--data", str(files / "m.npy")], capsys)
     assert code == 2 and "--k: required with --data" in err
+
+
+def test_the_worked_example_on_the_wine_data_scikit_learn_ships(tmp_path, capsys):
+    """docs/verify-your-own.md: the wine data, from the installed package (no download)."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    wine = datasets.load_wine()
+    header = ",".join(name.replace("/", "_") for name in wine.feature_names) + ",cultivar"
+    path = tmp_path / "wine.csv"
+    np.savetxt(path, np.column_stack([wine.data, wine.target]), delimiter=",", header=header, comments="", fmt="%.10g")
+    argv = ["verify", f"{ZOO}/correct.py:lloyd_numpy", "--data", str(path), "--k", "3", "--no-isolate"]
+    code, out, err = _run(argv + ["--reference-column", "cultivar", "--max-examples", "6"], capsys)
+    assert code == 0, out + err
+    assert "178 rows x 13 columns" in out and "reference partition column 'cultivar' (3 cells)" in out
+    code, out, err = _run(["fit", "lloyd", "--data", str(path), "--k", "3", "--reference-column", "cultivar"], capsys)
+    assert code == 0 and "centroid idx" in out and "reference partition's means" in out
