@@ -197,3 +197,59 @@ def test_the_worked_example_on_the_wine_data_scikit_learn_ships(tmp_path, capsys
     assert "178 rows x 13 columns" in out and "reference partition column 'cultivar' (3 cells)" in out
     code, out, err = _run(["fit", "lloyd", "--data", str(path), "--k", "3", "--reference-column", "cultivar"], capsys)
     assert code == 0 and "centroid idx" in out and "reference partition's means" in out
+
+
+DATA_SWEEP = """
+[sweep]
+name = "mine"
+repeats = 2
+
+[data]
+path = "m.csv"
+reference_column = "site"
+
+[grid]
+k = [3, 4]
+initialiser = ["random", "greedy-k-means++"]
+"""
+
+
+def test_a_sweep_over_a_data_file(files, tmp_path):
+    """What a data sweep varies: k, initialiser, target, repeats (seeds); its truth is the reference
+    partition's cell means, where it has k cells; a report shows both."""
+    pytest.importorskip("distributed")
+    import io
+
+    from harness.studies import sweep as sw
+    from harness.studies.report import write_report
+
+    config = sw.parse_config(DATA_SWEEP, where="mine.toml", base_dir=str(files), output_dir=str(tmp_path))
+    assert config.data["rows"] == 3200 and config.grid["model"] == ["data"]
+    runs = sw.plan_runs(config)
+    assert len(runs) == 2 * 2 * 2 and all(r["data"]["sha256"] == config.data["sha256"] for r in runs)
+    summary = sw.run_sweep(config, workers=1, processes=False, stream=io.StringIO())
+    assert summary["run_now"] == 8 and summary["errors"] == 0
+    rows = sw.read_results(config.output)
+    by_k = {k: [i for i, kk in enumerate(rows["k"]) if kk == k] for k in (3, 4)}
+    assert all(rows["centroid_index"][i] is None for i in by_k[3])  # 3 centers, 4 reference cells
+    assert all(rows["centroid_index"][i] is not None for i in by_k[4])
+    assert set(rows["data_sha256"]) == {config.data["sha256"]}
+    info = write_report(config.output, str(tmp_path / "r.html"))
+    page = (tmp_path / "r.html").read_text()
+    assert info["figures"] == 3 and "Your data: objective per k and initialiser" in page  # no η_min figure
+
+
+@pytest.mark.parametrize(
+    "change,phrase",
+    [
+        (("[grid]", "[grid]\nd = [2]"), "grid.d = [2]: expected only k, initialiser, target with a [data] table"),
+        (('path = "m.csv"', 'path = "nothere.csv"'), "data.path = 'nothere.csv': "),
+        (('reference_column = "site"', 'reference_column = "nope"'), "no column 'nope'"),
+        (("[data]", "[data]\nrows = 3"), "data.rows = 3: expected one of the keys"),
+    ],
+)
+def test_data_sweep_config_errors_name_the_key(files, change, phrase):
+    from harness.studies import sweep as sw
+
+    with pytest.raises(InvalidArgument, match=phrase.replace("[", r"\[").replace("]", r"\]")):
+        sw.parse_config(DATA_SWEEP.replace(*change), where="mine.toml", base_dir=str(files))

@@ -51,8 +51,8 @@ def spurious_rates(rows: dict, by: str) -> dict:
     binomial √(p(1 − p)/m) with p shrunk to (x + 1)/(m + 2) so that 0 of m still shows a bar."""
     groups = defaultdict(lambda: [0, 0])
     for i, status in enumerate(rows["status"]):
-        if status != "ok" or not rows["converged"][i]:
-            continue
+        if status != "ok" or not rows["converged"][i] or rows["spurious"][i] is None or rows[by][i] is None:
+            continue  # a fit with no truth to compare with (data without a reference partition of k cells)
         g = groups[(rows["initialiser"][i], rows[by][i])]
         g[0] += bool(rows["spurious"][i])
         g[1] += 1
@@ -101,7 +101,7 @@ def _ci_figure(rows):
     plt = _pyplot()
     counts = defaultdict(lambda: defaultdict(int))
     for i, status in enumerate(rows["status"]):
-        if status == "ok":
+        if status == "ok" and rows["centroid_index"][i] is not None:
             counts[rows["initialiser"][i]][min(int(rows["centroid_index"][i]), 5)] += 1
     names = sorted(counts)
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
@@ -280,17 +280,50 @@ def _provenance(rows: dict) -> str:
     return out
 
 
+def data_objectives(rows: dict) -> list:
+    """For a sweep over a data file: per (k, initialiser, target), the fits, the median and largest
+    objective relative to the best of the sweep at that k, and the median fitting seconds."""
+    best: dict = {}
+    groups: dict = {}
+    for i, status in enumerate(rows.get("status", [])):
+        if status != "ok" or rows["model"][i] != "data" or rows["objective"][i] is None:
+            continue
+        k = rows["k"][i]
+        best[k] = min(best.get(k, math.inf), rows["objective"][i])
+        groups.setdefault((k, rows["initialiser"][i], rows["target"][i]), []).append(i)
+    out = []
+    for (k, init, target), idx in sorted(groups.items()):
+        ratios = [rows["objective"][i] / best[k] if best[k] > 0 else 1.0 for i in idx]
+        fit_s = [rows["fit_seconds"][i] for i in idx if rows["fit_seconds"][i] is not None]
+        out.append(
+            (
+                k,
+                init,
+                target,
+                len(idx),
+                f"{np.median(ratios):.4f}",
+                f"{max(ratios):.4f}",
+                _fmt(float(np.median(fit_s)) if fit_s else None, ".4f"),
+            )
+        )
+    return out
+
+
 def build_figures(rows: dict, reproductions=()) -> list:
     """``[(title, matplotlib Figure), ...]``: every figure of the page, not yet encoded (the tests
     look at the artists themselves, e.g. that no legend covers data)."""
     figures = []
-    if any(status == "ok" for status in rows.get("status", [])):
-        figures.append(
-            (
-                "Spurious-minimum rate against η_min, per initialiser",
-                _rate_figure(rows, "separation_ratio_min", "η_min (separation_ratio_min)"),
+    judged = [
+        i for i, status in enumerate(rows.get("status", [])) if status == "ok" and rows["spurious"][i] is not None
+    ]
+    if judged:  # fits with a truth: generated mixtures, or data with a reference partition of k cells
+        if any(rows["separation_ratio_min"][i] is not None for i in judged):
+            figures.append(
+                (
+                    "Spurious-minimum rate against η_min, per initialiser",
+                    _rate_figure(rows, "separation_ratio_min", "η_min (separation_ratio_min)"),
+                )
             )
-        )
         figures.append(
             (
                 "Spurious-minimum rate against k, per initialiser",
@@ -343,6 +376,18 @@ def build_html(rows: dict, reproductions=()) -> tuple[str, int]:
                         COMPARISON_HEADERS, _comparison_rows(_subset(rows, model)), numeric_columns=(2, 3, 4, 5, 6)
                     )
                 )
+    data_rows = data_objectives(rows)
+    if data_rows:
+        sections.append(
+            "<h2>Your data: objective per k and initialiser</h2>"
+            "<p>Relative to the lowest objective any fit of the sweep reached at that k (the data's truth is "
+            "unknown: with a reference partition of k cells, the tables above also compare with it).</p>"
+            + _table(
+                ["k", "initialiser", "target", "fits", "objective/best median", "max", "fitting s"],
+                data_rows,
+                numeric_columns=(0, 3, 4, 5, 6),
+            )
+        )
     failures: dict = {}
     for i, status in enumerate(rows.get("status", [])):
         if status != "ok":

@@ -22,6 +22,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from harness.cases.data_case import DEFAULT_ROW_LIMIT, subsample_rows
+from harness.cases.data_file import read_data
 from harness.clustering.initialisers import INITIALISERS, initialise
 from harness.errors import InvalidArgument, require
 from harness.numerics import kernels
@@ -80,6 +82,18 @@ GRID_KEYS = {
         ["lloyd"],
     ),
 }
+#: The [data] table: a sweep over your own data file instead of generated mixtures.  What varies is
+#: k, the initialiser, the target and the repeats (seeds of the start, the fit and any subsample);
+#: the truth, if any, is a reference partition (its cell means play the true centers).
+DATA_KEYS = {
+    "path": "a .npy, .csv or .parquet file of numbers (relative to the config file)",
+    "reference": "a .npy or one-column .csv of n labels: the reference partition (optional)",
+    "reference_column": "a column of the .csv (with a header) or .parquet holding the reference partition (optional)",
+    "max_rows": "an integer >= 1: above it, each repeat fits a subsample of this size (default 200000)",
+}
+#: Grid keys a [data] sweep takes (the others describe a generated mixture).
+DATA_GRID_KEYS = ("k", "initialiser", "target")
+
 SWEEP_KEYS = {
     "name": "a string",
     "seed": "an integer >= 0",
@@ -107,6 +121,8 @@ class SweepConfig:
     #: how the targets run: sweep.isolate, sweep.timeout, sweep.memory_limit over the sweep defaults
     options: RunOptions = COMMAND_DEFAULTS["sweep"]
     target_specs: dict | None = None  # grid.target as written -> what a worker loads (paths made absolute)
+    #: the [data] table, resolved: path, sha256, reference, rows, rows_used, dim, max_rows (None: mixtures)
+    data: dict | None = None
 
 
 def _fail(where, key, value, expected):
@@ -139,9 +155,9 @@ def parse_config(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidArgument(f"{where}: not valid TOML: {exc}") from exc
-    unknown = set(raw) - {"sweep", "grid"}
+    unknown = set(raw) - {"sweep", "grid", "data"}
     if unknown:
-        _fail(where, "table", sorted(unknown)[0], "only the tables [sweep] and [grid]")
+        _fail(where, "table", sorted(unknown)[0], "only the tables [sweep], [grid] and [data]")
     sweep = raw.get("sweep", {})
     grid_raw = raw.get("grid")
     if not isinstance(grid_raw, dict):
@@ -152,6 +168,18 @@ def parse_config(
     for key in grid_raw:
         if key not in GRID_KEYS:
             _fail(where, f"grid.{key}", grid_raw[key], f"one of the keys {', '.join(GRID_KEYS)}")
+    data = None
+    if "data" in raw:
+        data = _parse_data(where, raw["data"], base_dir)
+        for key in grid_raw:
+            if key not in DATA_GRID_KEYS:
+                _fail(
+                    where,
+                    f"grid.{key}",
+                    grid_raw[key],
+                    f"only {', '.join(DATA_GRID_KEYS)} with a [data] table (the data fix the rest)",
+                )
+        grid_raw = dict(grid_raw, d=[data["dim"]], n=[data["rows_used"]], model=["data"], separation_ratio_min=[None])
     seed, repeats = sweep.get("seed", 0), sweep.get("repeats", 1)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         _fail(where, "sweep.seed", seed, SWEEP_KEYS["seed"])
@@ -171,13 +199,13 @@ def parse_config(
         if not values:
             _fail(where, f"grid.{key}", grid_raw[key], f"a non-empty list of {expected}")
         grid[key] = values
-    for v in grid["model"]:
+    for v in grid["model"] if data is None else ():
         if v not in MIXTURE_KINDS:
             _fail(where, "grid.model", v, GRID_KEYS["model"][0])
     _ints(where, "k", grid["k"], 2)
     _ints(where, "d", grid["d"], 1)
     _ints(where, "n", grid["n"], max(grid["k"]))
-    for v in grid["separation_ratio_min"]:
+    for v in grid["separation_ratio_min"] if data is None else ():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             _fail(where, "grid.separation_ratio_min", v, GRID_KEYS["separation_ratio_min"][0])
     for v in grid["separation_ratio_spread"]:
@@ -226,8 +254,9 @@ def parse_config(
             module = os.path.join(base_dir, module)
         specs[v] = f"{module}:{attr}"
     # Every mixture of the grid must exist (e.g. balls need η_min > 2): build each once, now.
+    mixtures = () if data is not None else grid["model"]
     for model, k, d, eta, spread in itertools.product(
-        grid["model"], grid["k"], grid["d"], grid["separation_ratio_min"], grid["separation_ratio_spread"]
+        mixtures, grid["k"], grid["d"], grid["separation_ratio_min"], grid["separation_ratio_spread"]
     ):
         try:
             make_mixture(model, k=k, dim=d, separation_ratio_min=eta, separation_ratio_spread=spread, seed=0)
@@ -248,7 +277,50 @@ def parse_config(
         text,
         options=options,
         target_specs=specs,
+        data=data,
     )
+
+
+def _parse_data(where: str, table, base_dir: str) -> dict:
+    """The [data] table, checked and resolved (the file is read once here: a bad file is a config error)."""
+    if not isinstance(table, dict):
+        _fail(where, "data", table, "a table [data] with the keys " + ", ".join(DATA_KEYS))
+    for key in table:
+        if key not in DATA_KEYS:
+            _fail(where, f"data.{key}", table[key], f"one of the keys {', '.join(DATA_KEYS)}")
+    path = table.get("path")
+    if not isinstance(path, str) or not path:
+        _fail(where, "data.path", path, DATA_KEYS["path"])
+    max_rows = table.get("max_rows", DEFAULT_ROW_LIMIT)
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        _fail(where, "data.max_rows", max_rows, DATA_KEYS["max_rows"])
+
+    def resolve(p):
+        return p if os.path.isabs(p) else os.path.join(base_dir, p)
+
+    reference = table.get("reference")
+    reference_column = table.get("reference_column")
+    for key, value in (("reference", reference), ("reference_column", reference_column)):
+        if value is not None and (not isinstance(value, str) or not value):
+            _fail(where, f"data.{key}", value, DATA_KEYS[key])
+    try:
+        dataset = read_data(
+            resolve(path),
+            reference=None if reference is None else resolve(reference),
+            reference_column=reference_column,
+        )
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{where}: data.path = {path!r}: {str(exc).removeprefix('--data: ')}") from None
+    return {
+        "path": dataset.path,
+        "sha256": dataset.sha256,
+        "reference": None if reference is None else os.path.abspath(resolve(reference)),
+        "reference_column": reference_column,
+        "rows": dataset.n,
+        "rows_used": min(dataset.n, max_rows),
+        "dim": dataset.dim,
+        "max_rows": max_rows,
+    }
 
 
 def check_targets(config: SweepConfig, where: str = "sweep config") -> None:
@@ -305,11 +377,13 @@ def plan_runs(config: SweepConfig) -> list[dict]:
             "model": model,
             "k": k,
             "d": d,
-            "separation_ratio_min": float(eta),
+            "separation_ratio_min": None if eta is None else float(eta),
             "separation_ratio_spread": None if spread is None else float(spread),
             "n": n,
             "repeat": repeat,
         }
+        if config.data is not None:
+            data["data_sha256"] = config.data["sha256"]  # another file's fits are other fits
         data_seed = _key_int(config.seed, data)
         for initialiser, target in itertools.product(g["initialiser"], g["target"]):
             run = dict(data, initialiser=initialiser, target=target)
@@ -318,6 +392,8 @@ def plan_runs(config: SweepConfig) -> list[dict]:
             # how to load and run the target: not part of the key (moving the config file, or
             # changing the isolation, does not make a finished fit a different one)
             run.update(target_spec=(config.target_specs or {}).get(target, target), options=config.options)
+            if config.data is not None:
+                run["data"] = config.data
             runs.append(run)
     return runs
 
@@ -399,16 +475,20 @@ def run_one(run: dict) -> dict:
     """Fit one planned run and return its row (never raises: an error is a row with ``status``)."""
     row = SweepRow(**{name: run[name] for name in SweepRow.PLANNED}).to_record()
     try:
-        data_rng = np.random.SeedSequence(run["data_seed"]).spawn(2)
-        mixture = make_mixture(
-            run["model"],
-            k=run["k"],
-            dim=run["d"],
-            separation_ratio_min=run["separation_ratio_min"],
-            separation_ratio_spread=run["separation_ratio_spread"],
-            seed=data_rng[0],
-        )
-        X, true_labels = mixture.sample(run["n"], seed=data_rng[1])
+        if run.get("data") is not None:
+            X, true_labels, true_centers = _data_sample(run)
+        else:
+            data_rng = np.random.SeedSequence(run["data_seed"]).spawn(2)
+            mixture = make_mixture(
+                run["model"],
+                k=run["k"],
+                dim=run["d"],
+                separation_ratio_min=run["separation_ratio_min"],
+                separation_ratio_spread=run["separation_ratio_spread"],
+                seed=data_rng[0],
+            )
+            X, true_labels = mixture.sample(run["n"], seed=data_rng[1])
+            true_centers = mixture.centers
         init_ss, fit_ss = np.random.SeedSequence(run["run_seed"]).spawn(2)
         started = time.perf_counter()
         init = initialise(run["initialiser"], X, run["k"], seed=np.random.default_rng(init_ss))
@@ -417,11 +497,20 @@ def run_one(run: dict) -> dict:
         centers, labels, converged, n_iter = fit.centers, fit.labels, fit.converged, fit.n_iter
         row["fit_seconds"] = fit.seconds
         centers = np.asarray(centers, dtype=np.float64)
-        if centers.shape != mixture.centers.shape or not np.all(np.isfinite(centers)):
+        if centers.shape != (run["k"], X.shape[1]) or not np.all(np.isfinite(centers)):
             raise ValueError(f"target returned centers of shape {centers.shape}, finite={np.all(np.isfinite(centers))}")
-        ci = centroid_index(centers, mixture.centers)
-        orphans_fitted, orphans_true = orphans(centers, mixture.centers)
-        obj, truth = kernels.objective(X, centers), kernels.objective(X, mixture.centers)
+        obj = kernels.objective(X, centers)
+        row.update(
+            objective=obj,
+            converged=None if converged is None else bool(converged),
+            n_iter=None if n_iter is None else int(n_iter),
+        )
+        if true_centers is None or true_centers.shape != centers.shape:
+            # data without a reference partition of k cells: no truth to compare with
+            return row
+        ci = centroid_index(centers, true_centers)
+        orphans_fitted, orphans_true = orphans(centers, true_centers)
+        truth = kernels.objective(X, true_centers)
         row.update(
             centroid_index=ci,
             orphans_fitted=orphans_fitted,
@@ -435,7 +524,7 @@ def run_one(run: dict) -> dict:
         )
         labels = np.asarray(labels, dtype=np.int64)
         if labels.shape == (len(X),):
-            row.update(sample_associations(true_labels, labels, run["k"], mixture.k))
+            row.update(sample_associations(true_labels, labels, run["k"], len(true_centers)))
     except (Exception, TargetAborted, TargetRaised, BadOutput) as exc:  # noqa: BLE001 - one failed fit is a row
         kind = exc.status if isinstance(exc, TargetAborted) else "error"
         message = str(exc) if kind != "error" else f"{type(exc).__name__}: {exc}"
@@ -443,6 +532,32 @@ def run_one(run: dict) -> dict:
             message = f"target raised {exc}"
         row.update(status=kind, message=message[:500])
     return row
+
+
+#: The data file of this process (a Dask worker), read once: (path, sha256) -> Dataset.
+_DATASETS: dict = {}
+
+
+def _data_sample(run: dict):
+    """A [data] run's rows (all, or a subsample of max_rows drawn with the run's data seed), the
+    reference labels on them and the reference cells' means (None without a reference)."""
+    data = run["data"]
+    key = (data["path"], data["sha256"])
+    if key not in _DATASETS:
+        dataset = read_data(data["path"], reference=data["reference"], reference_column=data["reference_column"])
+        if dataset.sha256 != data["sha256"]:
+            raise ValueError(f"the data file {data['path']!r} changed since the sweep was planned")
+        _DATASETS[key] = dataset
+    dataset = _DATASETS[key]
+    rows = subsample_rows(dataset.n, data["rows_used"], run["data_seed"])
+    X = np.ascontiguousarray(dataset.X[rows], dtype=np.float64)
+    if dataset.labels is None:
+        return X, None, None
+    labels = dataset.labels[rows]
+    cells = [j for j in range(int(labels.max()) + 1) if np.any(labels == j)]
+    remap = np.full(int(labels.max()) + 1, -1)
+    remap[cells] = np.arange(len(cells))
+    return X, remap[labels], np.array([X[labels == j].mean(axis=0) for j in cells])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -541,6 +656,8 @@ def _run_locked(config, distributed, *, scheduler, workers, processes, stream, l
         "git_commit": git_commit(),
         "versions_json": json.dumps(versions(("dask", "distributed", "fastcluster", "pyarrow")), sort_keys=True),
     }
+    if config.data is not None:
+        provenance.update(data_path=config.data["path"], data_sha256=config.data["sha256"])
     summary = {
         "total": len(runs),
         "already_done": len(runs) - len([r for r in runs if r["run_key"] not in done]),
