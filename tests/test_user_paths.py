@@ -155,18 +155,15 @@ def test_one_sweep_per_output_and_stale_locks_are_taken_over(tmp_path):
         assert lock.stale is not None and lock.stale["pid"] != os.getpid()
 
 
-def test_a_second_sweep_on_a_locked_output_exits_2_with_one_line(tmp_path, capsys):
+def test_a_second_sweep_on_a_locked_output_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
     pytest.importorskip("distributed")
     from harness.studies.results import SweepLock
 
     config = tmp_path / "tiny.toml"
     config.write_text('[sweep]\nname = "tiny"\n[grid]\nk = [2]\nseparation_ratio_min = [10.0]\nn = [50]\n')
-    os.chdir(tmp_path)
-    try:
-        with SweepLock(str(tmp_path / "tiny.parquet")):
-            line = _one_error_line(capsys, 2, ["sweep", str(config), "--workers", "1"])
-    finally:
-        os.chdir(os.path.dirname(__file__))
+    monkeypatch.chdir(tmp_path)  # restored after the test: later tests use paths relative to the checkout
+    with SweepLock(str(tmp_path / "tiny.parquet")):
+        line = _one_error_line(capsys, 2, ["sweep", str(config), "--workers", "1"])
     assert "in use by another sweep" in line and f"PID {os.getpid()}" in line
 
 
