@@ -17,10 +17,10 @@ from harness.errors import InvalidArgument
 from harness.json_io import write_json
 from harness.provenance import versions
 from harness.targets.runner import Runner
-from properties.engine import CheckResult, replay_case, run_check
-from properties.suite import CHECKS
+from properties.engine import CheckResult, FitCache, replay_case, run_check
+from properties.suite import CHECKS, checks_for
 
-__all__ = ["RESUME_KEYS", "Verification", "VerifyReport", "checks_to_replay", "reproduce_command"]
+__all__ = ["RESUME_KEYS", "Cause", "Verification", "VerifyReport", "checks_to_replay", "reproduce_command"]
 
 #: The report fields that must match for a rerun to resume from it.
 RESUME_KEYS = ("command", "target", "profile", "seed", "max_examples")
@@ -52,6 +52,38 @@ def checks_to_replay(path: str, names: list[str]) -> list[str]:
 
 
 @dataclass(kw_only=True)
+class Cause:
+    """One reason several checks failed on the same minimal case: the status, the exception's type
+    or the failure's message (:attr:`CheckResult.cause`), the case, and the checks it broke (the
+    first is the one whose case file reproduces it)."""
+
+    cause: str
+    status: str
+    case: dict | None
+    checks: list
+    message: str
+
+    def to_record(self) -> dict:
+        return {"cause": self.cause, "status": self.status, "checks": list(self.checks)}
+
+
+def group_causes(results) -> list:
+    """The failed results grouped by (cause, minimal case), in the order of their first check.  A
+    ``skipped`` check is its own group (its cause is the check that timed out)."""
+    groups: dict = {}
+    for r in results:
+        if r.passed:
+            continue
+        cause = r.cause or r.status
+        key = (cause, json.dumps(r.case, sort_keys=True, default=str)) if r.status != "skipped" else ("skipped", "")
+        if key in groups:
+            groups[key].checks.append(r.name)
+        else:
+            groups[key] = Cause(cause=cause, status=r.status, case=r.case, checks=[r.name], message=r.message)
+    return list(groups.values())
+
+
+@dataclass(kw_only=True)
 class VerifyReport:
     """What a verify run found; :meth:`to_record` is the JSON report (schema 1)."""
 
@@ -75,6 +107,15 @@ class VerifyReport:
     def passed(self) -> bool:
         return self.complete and not self.failed
 
+    @property
+    def causes(self) -> list:
+        """The failures grouped by cause and minimal case (:func:`group_causes`)."""
+        return group_causes(self.checks)
+
+    @property
+    def calls(self) -> int:
+        return sum(r.calls for r in self.checks)
+
     def to_record(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -91,6 +132,8 @@ class VerifyReport:
             "seconds": self.seconds,
             "versions": versions(),
             "checks": [r.to_record() for r in self.checks],
+            "causes": [c.to_record() for c in self.causes],
+            "calls": self.calls,
         }
 
 
@@ -120,6 +163,9 @@ class Verification:
         Ignore the checks already recorded in ``json_path``.
     case_dir : str
         Where each failure's ``kmeans-harness-case-CHECK.json`` is written.
+    keep_going : bool
+        After the target times out in a check, run the remaining checks anyway (default: report
+        them ``skipped``, which counts as a failure and is run again on resume).
     """
 
     def __init__(
@@ -135,8 +181,9 @@ class Verification:
         json_path: str | None = None,
         fresh: bool = False,
         case_dir: str = ".",
+        keep_going: bool = False,
     ):
-        names = list(checks) if checks else list(CHECKS)
+        names = list(checks) if checks else checks_for(runner.target)  # by the target's kind
         unknown = [n for n in names if n not in CHECKS]
         if unknown:
             raise InvalidArgument(f"check: unknown check {unknown[0]!r}; expected one of: {', '.join(CHECKS)}")
@@ -153,7 +200,10 @@ class Verification:
         self.max_examples = max_examples
         self.json_path = json_path
         self.case_dir = case_dir
+        self.keep_going = keep_going
         self.recorded = {} if (fresh or replay) else self._recorded_checks()
+        #: the target's answers, shared between the checks of this run (deterministic targets only)
+        self.fits = FitCache()
 
     def _recorded_checks(self) -> dict:
         """Checks already recorded in ``json_path`` by a run with the same arguments."""
@@ -168,7 +218,11 @@ class Verification:
         key = ("verify", self.spec, self.profile, self.seed, self.max_examples)
         if not isinstance(report, dict) or tuple(report.get(k) for k in RESUME_KEYS) != key:
             return {}
-        return {c["name"]: c for c in report.get("checks", []) if isinstance(c, dict) and "name" in c}
+        return {
+            c["name"]: c
+            for c in report.get("checks", [])
+            if isinstance(c, dict) and "name" in c and c.get("status") != "skipped"  # skipped: run again
+        }
 
     def _report(self, results, complete, started) -> VerifyReport:
         options = self.runner.options
@@ -193,7 +247,19 @@ class Verification:
             pending = [CheckResult.from_record(self.recorded[n]) for n in self.names if n in self.recorded]
             write_json(self.json_path, self._report(pending, False, started).to_record())
         results = []
+        timed_out = None
         for name in self.names:
+            if timed_out is not None and not self.keep_going:
+                result = CheckResult(
+                    name=name,
+                    status="skipped",
+                    message=f"not run: the target timed out in {timed_out} (--keep-going runs it anyway)",
+                    cause=f"skipped: the target timed out in {timed_out}",
+                )
+                results.append(result)
+                if on_check is not None:
+                    on_check(result, False)
+                continue
             if name in self.recorded:
                 result = CheckResult.from_record(self.recorded[name])
                 results.append(result)
@@ -204,8 +270,15 @@ class Verification:
                 result = replay_case(self.runner, name, self.replay)
             else:
                 result = run_check(
-                    self.runner, name, profile=self.profile, seed=self.seed, max_examples=self.max_examples
+                    self.runner,
+                    name,
+                    profile=self.profile,
+                    seed=self.seed,
+                    max_examples=self.max_examples,
+                    fits=self.fits,
                 )
+            if result.status == "timeout" and timed_out is None:
+                timed_out = name
             if result.status == "internal":
                 raise InternalError(f"internal error of kmeans-harness in check {name}:\n{result.message}")
             results.append(result)

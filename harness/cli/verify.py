@@ -58,6 +58,19 @@ def register(subparsers) -> None:
         help="where each failure's kmeans-harness-case-CHECK.json goes (default: the current directory; "
         "the path is printed)",
     )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after the target times out in a check, run the remaining checks anyway (default: report them "
+        "'skipped', which counts as a failure and is run again on resume)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show what the target printed in each check, the cases each declared limitation excused and "
+        "the target's calls per check",
+    )
     add_run_options(p, "verify")
     add_data_options(p)  # --data PATH --k K: the checks that apply to fixed data (harness/cli/_data.py)
     p.set_defaults(func=run)
@@ -87,6 +100,7 @@ def run(args) -> int:
             json_path=args.json,
             fresh=args.fresh,
             case_dir=args.case_dir,
+            keep_going=args.keep_going,
         )
         out = sys.stderr if args.json == "-" else sys.stdout
         compile_notice()
@@ -110,7 +124,14 @@ def run(args) -> int:
             if recorded:
                 print(f"  {r.status:<15} {r.name:<31} (recorded in {args.json})", file=out, flush=True)
                 return
-            print(f"  {r.status:<15} {r.name:<31} {r.examples:>4} examples {r.seconds:7.1f} s", file=out, flush=True)
+            if r.status == "skipped":
+                print(f"  {r.status:<15} {r.name:<31} {r.message}", file=out, flush=True)
+                return
+            excused = sum(r.excused.values())
+            note = f"  ({excused} excused)" if excused else ""
+            print(
+                f"  {r.status:<15} {r.name:<31} {r.examples:>4} examples {r.seconds:7.1f} s{note}", file=out, flush=True
+            )
             if r.structure:
                 print(f"  {'':<15} {structure_summary(r.structure)}", file=out, flush=True)
 
@@ -119,21 +140,57 @@ def run(args) -> int:
         except InternalError as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_INTERNAL
-    for r in report.failed:
-        print(f"\n{r.status.upper()}: {r.name}", file=out)
-        print(f"  {r.message}", file=out)
-        if r.case is None:
-            continue
-        case = Case.from_record(r.case)
-        print(f"  minimal case: {case.describe()}", file=out)
-        if case.init is not None:
-            print(f"  init: {np.array2string(np.asarray(case.init), precision=6, max_line_width=200)}", file=out)
-        path = report.case_files.get(r.name)
-        if path:
-            print(f"  reproduce: {reproduce_command(args.target, r.name, path)}", file=out)
-        else:
-            print("  (could not write its case file; the case is in the --json report)", file=out)
+    for cause in report.causes:
+        _print_cause(report, cause, args, out)
+    if args.verbose:
+        _print_verbose(report, out)
     failed = report.failed
     verdict = "PASSED" if not failed else f"FAILED ({len(failed)} of {len(report.checks)} checks)"
-    print(f"\n{target.name}: {verdict} in {report.seconds:.1f} s", file=out)
+    causes = len(report.causes)
+    if failed and causes < len(failed):
+        verdict += f", {causes} cause{'s' if causes != 1 else ''}"
+    print(f"\n{target.name}: {verdict} in {report.seconds:.1f} s, {report.calls} calls of the target", file=out)
     return EXIT_OK if not failed else EXIT_FAILED
+
+
+def _indented(text: str, prefix: str = "    | ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip("\n").splitlines())
+
+
+def _print_cause(report, cause, args, out) -> None:
+    """One failure cause: its status and checks, the message, the minimal case, what the target
+    printed on it, and one reproduce command."""
+    checks = cause.checks
+    first = checks[0]
+    result = next(r for r in report.checks if r.name == first)
+    hit = first
+    if len(checks) > 1:
+        hit = f"{len(checks)} checks on the same case for the same reason: {', '.join(checks)}"
+    print(f"\n{cause.status.upper()}: {hit}", file=out)
+    print(f"  {result.message}", file=out)
+    if result.case is None:
+        return
+    case = Case.from_record(result.case)
+    print(f"  minimal case: {case.describe()}", file=out)
+    if case.init is not None:
+        print(f"  init: {np.array2string(np.asarray(case.init), precision=6, max_line_width=200)}", file=out)
+    if result.output:
+        print("  the target printed:", file=out)
+        print(_indented(result.output), file=out)
+    path = report.case_files.get(first)
+    if path:
+        print(f"  reproduce: {reproduce_command(args.target, first, path)}", file=out)
+    else:
+        print("  (could not write its case file; the case is in the --json report)", file=out)
+
+
+def _print_verbose(report, out) -> None:
+    """-v: per check, the calls, the excused cases and what the target printed."""
+    print("\ncalls of the target per check (fits shared with an earlier check are not counted):", file=out)
+    for r in report.checks:
+        excused = ", ".join(f"{n} by {keyword}" for keyword, n in sorted(r.excused.items()))
+        print(f"  {r.name:<31} {r.calls:>5} calls" + (f"; excused: {excused}" if excused else ""), file=out)
+    for r in report.checks:
+        if r.output and r.passed:
+            print(f"\n{r.name}: the target printed in {r.output_calls} calls; the first:", file=out)
+            print(_indented(r.output), file=out)

@@ -31,6 +31,8 @@ class Fit:
     input_unchanged: bool = True
     #: which of the caller's arrays the target modified in place (``"X"``, ``"init"``)
     modified_inputs: tuple = ()
+    #: what the target wrote to its standard output and error during the call (file-descriptor level)
+    output: str = field(default="", repr=False)
 
 
 def _field(out, name):

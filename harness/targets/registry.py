@@ -34,6 +34,12 @@ BUILTINS = {
             "scikit-learn KMeans, Elkan, tol=0",
         ),
         Builtin(
+            "sklearnex",
+            "harness.targets.peers:sklearnex_target",
+            ("sklearnex", "peers"),
+            "scikit-learn-intelex KMeans (oneDAL Lloyd), tol=0",
+        ),
+        Builtin(
             "sklearn-minibatch",
             "harness.targets.peers:sklearn_minibatch_target",
             ("sklearn", "peers"),
@@ -52,6 +58,10 @@ BUILTINS = {
 }
 
 
+#: The pip package of an import name, where they differ.
+PACKAGES = {"sklearn": "scikit-learn", "faiss": "faiss-cpu", "sklearnex": "scikit-learn-intelex"}
+
+
 def builtin_names():
     return list(BUILTINS)
 
@@ -63,9 +73,5 @@ def builtin_available(name: str):
         return True, ""
     module, extra = b.requires
     if importlib.util.find_spec(module) is None:
-        return False, str(
-            MissingDependency(
-                {"sklearn": "scikit-learn", "faiss": "faiss-cpu"}.get(module, module), extra, f"target {name!r}"
-            )
-        )
+        return False, str(MissingDependency(PACKAGES.get(module, module), extra, f"target {name!r}"))
     return True, ""

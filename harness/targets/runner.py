@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from harness.targets.capture import CapturedOutput
 from harness.targets.declaration import Target
 from harness.targets.failures import BadOutput, TargetOutOfMemory, TargetRaised
 from harness.targets.fit import Fit, input_dtype, modified_inputs, normalise_output
@@ -66,16 +67,7 @@ class Runner:
                 raise TypeError(f"only a target given by name can run isolated, got {type(spec).__name__}")
             self._worker = TargetWorker(spec, timeout=options.timeout, memory_limit=options.memory_limit)
             record = dict(self._worker.start())
-            self.target = Target(
-                name=record.pop("name"),
-                fit=self._worker,
-                claims=record["claims"],
-                precision=record["precision"],
-                honours_init=record["honours_init"],
-                deterministic=record["deterministic"],
-                description=record.get("description", ""),
-                max_dim=record.get("max_dim"),
-            )
+            self.target = Target.from_record(record, fit=self._worker, description=record.get("description", ""))
         else:
             self.target = load_target(spec)
 
@@ -108,25 +100,29 @@ class Runner:
             return self._fit_isolated(X, k, init, seed)
         X_given = np.array(X, dtype=input_dtype(X), copy=True)
         init_given = None if init is None else np.array(init, dtype=input_dtype(init), copy=True)
+        captured = CapturedOutput()
         try:
             with warnings.catch_warnings(record=True) as caught:  # a peer's warnings are not ours to print
                 warnings.simplefilter("always")
-                start = time.perf_counter()
-                out = self.target.fit(X_given, k, init=init_given, seed=seed)
-                seconds = time.perf_counter() - start
+                with captured:  # nor is its output: it is kept with the call
+                    start = time.perf_counter()
+                    out = self.target.fit(X_given, k, init=init_given, seed=seed)
+                    seconds = time.perf_counter() - start
             self.warnings += len(caught)
         except MemoryError as exc:
-            raise TargetOutOfMemory(f"out of memory: the target raised MemoryError: {exc}") from exc
+            error = TargetOutOfMemory(f"out of memory: the target raised MemoryError: {exc}")
+            error.output = captured.text
+            raise error from exc
         except (Exception, SystemExit) as exc:  # SystemExit from the target is the target's error too
-            raise TargetRaised(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc))) from exc
+            raise TargetRaised(
+                type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)), captured.text
+            ) from exc
         try:
             fit = normalise_output(out, seconds)
         except Exception as exc:  # noqa: BLE001 - a malformed answer is the target's failure
-            raise BadOutput(str(exc)) from None
+            raise BadOutput(str(exc), captured.text) from None
         modified = modified_inputs(X_given, X, init_given, init)
-        if modified:
-            fit = replace(fit, input_unchanged=False, modified_inputs=modified)
-        return fit
+        return replace(fit, input_unchanged=not modified, modified_inputs=modified, output=captured.text)
 
     def _fit_isolated(self, X, k, init, seed) -> Fit:
         r = self._worker.call(X, k, init=init, seed=seed)
@@ -141,6 +137,7 @@ class Runner:
             raw_labels=r.labels,
             input_unchanged=r.input_unchanged,
             modified_inputs=r.modified_inputs,
+            output=r.output,
         )
 
     def close(self) -> None:

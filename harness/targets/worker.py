@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.errors import InvalidArgument, MissingDependency, TargetLoadError
+from harness.targets.capture import CapturedOutput
 from harness.targets.failures import (
     BadOutput,
     TargetAborted,
@@ -56,6 +57,7 @@ class WorkerReply:
     input_unchanged: bool
     warnings: int
     modified_inputs: tuple = ()
+    output: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,15 @@ class _Unconvertible:
 
 
 def _pack(value, expected_shape):
+    """``value`` as an array to send, if it has ``expected_shape`` or, for centers ``(k, d)``, fewer
+    rows (a target declared ``empty_clusters="drop"`` returns m < k centers)."""
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - any failure is the target's
         return _Unconvertible(f"{type(exc).__name__}: {exc}")
-    if arr.dtype.hasobject or arr.shape != expected_shape:
+    fewer_rows = len(expected_shape) == 2 and arr.ndim == 2 and arr.shape[1:] == expected_shape[1:]
+    fewer_rows = fewer_rows and arr.shape[0] <= expected_shape[0]
+    if arr.dtype.hasobject or not (arr.shape == expected_shape or fewer_rows):
         return _ShapeOnly(tuple(arr.shape), "object" if arr.dtype.hasobject else arr.dtype.str)
     return np.ascontiguousarray(arr)
 
@@ -125,22 +131,24 @@ def _call_target(target, X, k, init, seed):
     n, d = X.shape
     X_before = X.copy()
     init_before = None if init is None else init.copy()
+    captured = CapturedOutput()  # the worker's fds 1 and 2 are the harness's terminal
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            start = time.perf_counter()
-            out = target.fit(X, k, init=init, seed=seed)
-            seconds = time.perf_counter() - start
+            with captured:
+                start = time.perf_counter()
+                out = target.fit(X, k, init=init, seed=seed)
+                seconds = time.perf_counter() - start
     except MemoryError as exc:
-        return ("oom", "".join(traceback.format_exception_only(type(exc), exc)).strip())
+        return ("oom", "".join(traceback.format_exception_only(type(exc), exc)).strip(), captured.text)
     except BaseException as exc:  # noqa: BLE001 - SystemExit from the target is the target's error too
-        return ("raised", type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
+        return ("raised", type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)), captured.text)
     modified = modified_inputs(X, X_before, init, init_before)
     unchanged = not modified
     try:
         fit = normalise_output(out, seconds)
     except Exception as exc:  # noqa: BLE001
-        return ("bad-output", str(exc), unchanged, len(caught))
+        return ("bad-output", str(exc), captured.text)
     return (
         "ok",
         WorkerReply(
@@ -152,6 +160,7 @@ def _call_target(target, X, k, init, seed):
             input_unchanged=unchanged,
             warnings=len(caught),
             modified_inputs=modified,
+            output=captured.text,
         ),
     )
 
@@ -354,18 +363,21 @@ class TargetWorker:
                 r.input_unchanged,
                 r.warnings,
                 r.modified_inputs,
+                r.output,
             )
         if kind == "raised":
-            _, type_name, message, text = reply
-            raise TargetRaised(type_name, message, text)
+            _, type_name, message, text, output = reply
+            raise TargetRaised(type_name, message, text, output)
         if kind == "oom":
             self.close()  # a fresh worker for the next call: the heap may be fragmented
             limit = describe_bytes(self.memory_limit)
-            raise TargetOutOfMemory(
+            error = TargetOutOfMemory(
                 f"out of memory: the target exceeded the worker's memory limit ({limit}): {reply[1]}"
             )
+            error.output = reply[2] if len(reply) > 2 else ""
+            raise error
         if kind == "bad-output":
-            raise BadOutput(reply[1])
+            raise BadOutput(reply[1], reply[2] if len(reply) > 2 else "")
         raise TargetCrashed(f"target crashed: the worker sent an unexpected reply {kind!r}")  # pragma: no cover
 
     def __call__(self, X, k, *, init=None, seed=None) -> dict:

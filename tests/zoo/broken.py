@@ -618,3 +618,146 @@ BROKEN = [
     high_dim_bug,
     init_mutation,
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# Blind spots of issue 19: memory layout, per-process randomness, the degenerate shortcut, the
+# float32 expansion far from the origin
+
+
+@harness.target
+def layout_bug(X, k, *, init=None, seed=None):
+    """Bug: reads X's buffer as if it were C-ordered (as a C extension that takes ``X.data`` without
+    checking the strides): a Fortran-ordered X arrives with its coordinates scrambled.
+
+    Right for every C-ordered, strided or read-only X (the harness used to hand over only C-ordered
+    copies).  Caught by: layout_invariance (the Fortran-ordered answer differs).
+    """
+    X = np.asarray(X)
+    raw = np.frombuffer(X.tobytes(order="A"), dtype=X.dtype).reshape(X.shape)
+    return _lloyd(raw, k, init, seed)
+
+
+@harness.target
+def hash_seeded(X, k, *, init=None, seed=None):
+    """Bug: the k-means++ seed comes from ``hash()`` of a string, which Python salts per process
+    (``PYTHONHASHSEED``): the same seed gives the same answer within a process, another one in the next.
+
+    Caught by: deterministic (two fresh interpreters with different PYTHONHASHSEED), on a case
+    whose seeding from two different streams ends at different fixed points.
+    """
+    if init is None:
+        rng = np.random.default_rng(hash(f"kmeans-seed-{seed}") & 0xFFFFFFFF)
+        init = _kmeans_plusplus(np.asarray(X, dtype=np.float64), k, rng)
+    return _lloyd(X, k, init, seed)
+
+
+@harness.target
+def degenerate_shortcut(X, k, *, init=None, seed=None):
+    """Bug: when X has fewer distinct rows than k it returns the first k rows as centers (as if
+    the distinct rows came first), each point labelled with its nearest.
+
+    Right when the distinct rows come first (the only order the harness used to make); with the
+    distinct rows scattered, a center's cell holds rows the first k missed.  Caught by: fixed_point
+    (a center is not the mean of its cell), on a case with ``duplicates_order="scattered"``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if len(np.unique(X, axis=0)) < k:
+        C = X[:k].copy()
+        return _out(C, _assign(X, C), True, 1)
+    return _lloyd(X, k, init, seed)
+
+
+@harness.target(precision="float32")
+def float32_expansion_far(X, k, *, init=None, seed=None):
+    """Bug: a float32 target (declared so) that computes distances by the expansion
+    ``‖x‖² − 2x·c + ‖c‖²`` on *uncentered* float32 data; the update is correct.  Like faiss it stops
+    when no label changes or its float32 objective stops decreasing, and reports convergence.
+
+    The float32 label margins of fixed_point grow with ‖x‖², so it passes fixed_point even at 10^6.
+    Caught by: far_from_origin (labels wrong beyond the margin that rounding the data at the offset
+    allows; the message names the fix: center the data first).
+    """
+    X = np.array(X, dtype=np.float64, copy=True)
+    X32 = X.astype(np.float32)
+    x2 = (X32 * X32).sum(axis=1)
+
+    def assign32(C):
+        C32 = C.astype(np.float32)
+        D = x2[:, None] - np.float32(2) * (X32 @ C32.T) + (C32 * C32).sum(axis=1)[None, :]
+        labels = np.argmin(D, axis=1)
+        return labels, D[np.arange(len(labels)), labels].sum(dtype=np.float32)
+
+    C = _start(X, k, init, seed)
+    labels, objective = assign32(C)
+    for it in range(1, MAX_ITER + 1):
+        C = _update(X, labels, C)
+        new, new_objective = assign32(C)
+        if np.array_equal(new, labels) or new_objective >= objective:
+            return _out(C.astype(np.float32), new, True, it)
+        labels, objective = new, new_objective
+    return _out(C.astype(np.float32), labels, False, MAX_ITER)
+
+
+# ------------------------------------------------------------------------------------------------
+# Declared limitations that overreach (issue 18): a limitation excuses only the cases where it is
+# triggered, so each of these still fails where it acts without cause.
+
+
+def _drop_or_raise(X, k, init, seed, *, empty_below):
+    """Lloyd that treats a cell of fewer than ``empty_below`` points as empty and drops it (keeping
+    at least one center)."""
+    X = np.array(X, dtype=np.float64, copy=True)
+    C = _start(X, k, init, seed)
+    labels = _assign(X, C)
+    for it in range(1, MAX_ITER + 1):
+        counts = np.bincount(labels, minlength=len(C))
+        small = counts < empty_below
+        if small.any() and len(C) > 1:
+            keep = ~small if (~small).any() else np.arange(len(C)) == 0
+            C = C[keep]
+            labels = _assign(X, C)
+            continue
+        C = _update(X, labels, C)
+        new = _assign(X, C)
+        if np.array_equal(new, labels):
+            return _out(C, new, True, it)
+        labels = new
+    return _out(C, labels, False, MAX_ITER)
+
+
+@harness.target(empty_clusters="raise")
+def raises_when_not_empty(X, k, *, init=None, seed=None):
+    """Bug: declared ``empty_clusters="raise"``, it also raises when a cluster is down to one point
+    (an off-by-one in its emptiness test), where no cell is empty.
+
+    Caught by: output_contract (status error: the declaration excuses a raise only where our
+    reference Lloyd from the same init empties a cell), e.g. on the n = k corner case.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    C = _start(X, k, init, seed)
+    labels = _assign(X, C)
+    for it in range(1, MAX_ITER + 1):
+        counts = np.bincount(labels, minlength=k)
+        if counts.min() <= 1:
+            raise ValueError(f"empty cluster {int(np.argmin(counts))} at iteration {it}")
+        C = _update(X, labels, C)
+        new = _assign(X, C)
+        if np.array_equal(new, labels):
+            return _out(C, new, True, it)
+        labels = new
+    return _out(C, labels, False, MAX_ITER)
+
+
+@harness.target(empty_clusters="drop")
+def drops_nonempty_cluster(X, k, *, init=None, seed=None):
+    """Bug: declared ``empty_clusters="drop"``, it drops every cluster of fewer than two points (the
+    same off-by-one), so a cluster that was not empty disappears.
+
+    Caught by: output_contract (fewer than k centers where no cell need empty), e.g. on the n = k
+    corner case.
+    """
+    return _drop_or_raise(X, k, init, seed, empty_below=2)
+
+
+DECLARED_LIMITATIONS_BROKEN = [raises_when_not_empty, drops_nonempty_cluster]

@@ -305,3 +305,56 @@ def sklearn_wrapper(X, k, *, init=None, seed=None):
 
 
 CORRECT = [lloyd_numpy, lloyd_expansion, lloyd_float32, lloyd_elkan_like, lloyd_relocate, sklearn_wrapper]
+
+
+# ------------------------------------------------------------------------------------------------
+# Correct targets with a declared limitation (issue 18): each must pass verify *because* of its
+# declaration; without it, the same code fails every check on the cases the limitation excuses.
+
+
+def _lloyd_drop_or_raise(X, k, init, seed, *, on_empty):
+    """Lloyd in float64 (as :func:`lloyd_numpy`, from exact differences) that, when a cell empties
+    after an assignment, either raises (``on_empty="raise"``) or drops that center and goes on with
+    the rest (``"drop"``): the answer then has m < k centers and labels indexing the kept ones."""
+    X = np.array(X, dtype=np.float64, copy=True)
+    C = _start(X, k, init, seed)
+    labels = np.argmin(_sqdist(X, C), axis=1)
+    for it in range(1, MAX_ITER + 1):
+        counts = np.bincount(labels, minlength=len(C))
+        if counts.min() == 0:
+            if on_empty == "raise":
+                raise ValueError(f"empty cluster {int(np.argmin(counts))} at iteration {it}")
+            C = C[counts > 0]
+            labels = np.argmin(_sqdist(X, C), axis=1)
+            continue
+        C = np.stack([X[labels == j].mean(axis=0) for j in range(len(C))])
+        new = np.argmin(_sqdist(X, C), axis=1)
+        if np.array_equal(new, labels) and np.bincount(new, minlength=len(C)).min() > 0:
+            return _result(C, new, True, it)
+        labels = new
+    return _result(C, labels, False, MAX_ITER)
+
+
+@harness.target(min_k=2)
+def raises_at_k1(X, k, *, init=None, seed=None):
+    """A correct Lloyd (:func:`lloyd_numpy`) that refuses k = 1, as some libraries do; declared
+    ``min_k=2``, so the k = 1 cases are not applicable and everything else is judged."""
+    if k < 2:
+        raise ValueError(f"n_clusters must be at least 2, got {k}")
+    return lloyd_numpy(X, k, init=init, seed=seed)
+
+
+@harness.target(empty_clusters="drop")
+def drops_empty(X, k, *, init=None, seed=None):
+    """A correct Lloyd that drops a cluster when it empties (fewer than k centers come back, the
+    labels index the kept ones); declared ``empty_clusters="drop"``."""
+    return _lloyd_drop_or_raise(X, k, init, seed, on_empty="drop")
+
+
+@harness.target(empty_clusters="raise")
+def raises_on_empty(X, k, *, init=None, seed=None):
+    """A correct Lloyd that raises when a cluster empties; declared ``empty_clusters="raise"``."""
+    return _lloyd_drop_or_raise(X, k, init, seed, on_empty="raise")
+
+
+DECLARED_LIMITATIONS = [raises_at_k1, drops_empty, raises_on_empty]
