@@ -253,3 +253,15 @@ def test_data_sweep_config_errors_name_the_key(files, change, phrase):
 
     with pytest.raises(InvalidArgument, match=phrase.replace("[", r"\[").replace("]", r"\]")):
         sw.parse_config(DATA_SWEEP.replace(*change), where="mine.toml", base_dir=str(files))
+
+
+def test_bench_on_data(files, capsys, tmp_path):
+    out_json = tmp_path / "bench.json"
+    argv = ["bench", "--data", str(files / "m.npy"), "--k", "4", "--targets", "lloyd", "--repeats", "1"]
+    code, out, err = _run(argv + ["--iterations", "3", "--no-seeding", "--json", str(out_json)], capsys)
+    assert code == 0, err
+    record = json.loads(out_json.read_text())
+    assert [(r["n"], r["d"], r["k"]) for r in record["rows"]] == [(3200, 5, 4)]
+    assert record["settings"]["data"]["sha256"] == read_data(str(files / "m.npy")).sha256
+    code, _, err = _run(["bench", "--k", "4"], capsys)
+    assert code == 2 and "--k: applies only with --data" in err

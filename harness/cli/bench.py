@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from harness.cli._data import add_data_options, limited_rows, load_dataset
 from harness.cli._options import (
     EXIT_OK,
     UsageError,
@@ -57,6 +58,7 @@ def register(subparsers) -> None:
         isolate_help="run user targets (module:attr, file.py:attr) in a worker process with a timeout and a "
         "memory limit (default: yes; built-ins always run in-process)",
     )
+    add_data_options(p)  # --data PATH --k K: time the contenders on your data (--shapes is then ignored)
     p.set_defaults(func=run)
 
 
@@ -74,6 +76,16 @@ def run(args) -> int:
         raise UsageError(f"--shapes: {exc}") from exc
     if not shapes:
         raise UsageError("--shapes: expected at least one NxDxK")
+    dataset, data, data_record = load_dataset(args), None, None
+    if dataset is None and args.k is not None:
+        raise UsageError("--k: applies only with --data PATH (otherwise --shapes gives k)")
+    if dataset is not None:
+        if args.k is None:
+            raise UsageError("--k: required with --data (the number of centers to fit)")
+        data, _, data_record = limited_rows(dataset, args.max_rows, args.seed)
+        if args.k > len(data):
+            raise UsageError(f"--k: expected at most {len(data)} centers (the data's rows), got {args.k}")
+        shapes = [(len(data), data.shape[1], args.k)]
     if args.mixture == "ball" and args.separation_ratio <= 2:
         raise UsageError(f"--separation-ratio: a ball mixture needs > 2, got {args.separation_ratio}")
     out = sys.stderr if args.json == "-" else sys.stdout
@@ -95,6 +107,8 @@ def run(args) -> int:
             json_path=args.json,
             fresh=args.fresh,
             progress=sys.stderr,  # in place on a terminal, a line per step when piped
+            data=data,
+            data_record=data_record,
             on_resume=lambda count: print(
                 f"resuming from {args.json}: {count} shapes already measured (--fresh to rerun them)", file=out
             ),

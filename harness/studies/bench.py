@@ -93,6 +93,14 @@ def bench_data(n, d, k, *, mixture="gaussian", separation_ratio=1.0, seed=0):
     return X, init
 
 
+def data_with_init(X, k, *, seed=0):
+    """``(X, init)`` for your own data ``X`` (n, d): the rows as float64 and greedy k-means++ centers
+    from them (the same for every contender), as :func:`bench_data` gives for a mixture."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    init, _ = kernels.kmeans_plusplus(X, k, np.random.default_rng(seed))
+    return X, init
+
+
 def open_contender(name: str, *, max_iter: int, options: RunOptions | None = None) -> Runner:
     """The contender ``name`` opened for timing: a built-in of :data:`BENCH_TARGETS` (in-process, its
     peer adapter with ``max_iter``), or a user target (``package.module:attr``, ``file.py:attr``) run
@@ -173,6 +181,7 @@ def run_bench(
     options: RunOptions | None = None,
     done=None,
     on_shape=None,
+    data=None,
 ):
     """Time every target on every shape; returns ``(rows, seeding_rows)``.
 
@@ -186,6 +195,8 @@ def run_bench(
     ``done`` maps ``"NxDxK"`` to ``(rows, seeding_row)`` already measured (a resumed run): those
     shapes are not run again.  ``on_shape(rows, seeding_rows)`` is called with everything measured
     so far after every shape, so a caller can save it.
+
+    ``data``: your own (n, d) data instead of a mixture sample (``shapes`` is then its one shape).
     """
     targets = list(targets)
     if "lloyd" not in targets:
@@ -202,7 +213,10 @@ def run_bench(
             continue
         tag = f"[shape {s}/{len(shapes)} {key}]"
         _progress(f"{tag} sampling data and seeding", progress)
-        X, init = bench_data(n, d, k, mixture=mixture, separation_ratio=separation_ratio, seed=seed)
+        if data is None:
+            X, init = bench_data(n, d, k, mixture=mixture, separation_ratio=separation_ratio, seed=seed)
+        else:
+            X, init = data_with_init(data, k, seed=seed)
         failed, runners, inputs = {}, {}, {}
         for t in targets:
             try:
@@ -387,6 +401,8 @@ def bench(
     fresh: bool = False,
     progress=None,
     on_resume=None,
+    data=None,
+    data_record: dict | None = None,
 ) -> dict:
     """The ``bench`` command as a library call: time ``targets`` on ``shapes`` and return the report
     (schema 1), written to ``json_path`` after every shape so an interrupted run keeps what it
@@ -416,6 +432,11 @@ def bench(
         Where progress lines go (None: silent).
     on_resume : callable, optional
         Called with the number of shapes taken from ``json_path``.
+    data : (n, d) array, optional
+        Your own data instead of a mixture sample; ``shapes`` must then be ``[(n, d, k)]``.
+    data_record : dict, optional
+        Where ``data`` came from (path, sha256, rows used, subsample seed): kept in the report and
+        part of the settings a rerun must match to resume.
     """
     shapes = [tuple(int(v) for v in s) for s in shapes]
     if not shapes:
@@ -431,6 +452,10 @@ def bench(
         raise InvalidArgument(f"separation_ratio: a ball mixture needs > 2, got {separation_ratio}")
     if not separation_ratio > 0:
         raise InvalidArgument(f"separation_ratio: expected a positive number, got {separation_ratio}")
+    if data is not None and (len(shapes) != 1 or shapes[0][:2] != tuple(np.shape(data))):
+        raise InvalidArgument(
+            f"shapes: with data of shape {np.shape(data)}, expected one (n, d, k) of it, got {shapes}"
+        )
     options = options or COMMAND_DEFAULTS["bench"]
     settings = {
         "targets": targets,
@@ -442,6 +467,8 @@ def bench(
         "seeding": seeding,
         "isolate": options.isolate is not False,
     }
+    if data_record is not None:
+        settings["data"] = data_record
     saving = bool(json_path) and json_path != "-"
     done = recorded_shapes(json_path, settings) if saving and not fresh else {}
     if done and on_resume is not None:
@@ -488,6 +515,7 @@ def bench(
         options=options,
         done=done,
         on_shape=save,
+        data=data,
     )
     rates = machine_rates() if floor else None
     memory_bytes = {}
