@@ -197,3 +197,21 @@ def test_bench_progress_is_a_line_per_step_when_piped():
     _progress("[1/2] 300x2x3 warm-up lloyd", piped)
     _progress("", piped)
     assert piped.getvalue() == "[1/2] 300x2x3 warm-up lloyd\n"
+
+
+def test_targets_lists_every_name_any_command_accepts(capsys):
+    from harness.studies.bench import BENCH_TARGETS
+
+    assert main(["targets", "--json", "-"]) == 0
+    listed = {row["name"] for row in json.loads(capsys.readouterr().out)["targets"]}
+    assert set(BENCH_TARGETS) <= listed, set(BENCH_TARGETS) - listed
+
+
+def test_every_command_takes_json():
+    """README and docs/cli.md: every command takes --json PATH."""
+    from harness.cli.main import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, sub in commands.items():
+        assert any("--json" in action.option_strings for action in sub._actions), name
