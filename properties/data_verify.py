@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
@@ -27,7 +27,7 @@ from harness.provenance import versions
 from harness.targets.runner import Runner
 from properties.engine import CheckResult, CheckRunner, _message_of, _status_of, run_case
 from properties.suite import CHECKS, profile_settings
-from strategies.data_cases import data_cases, whole_data_cases
+from strategies.data_cases import data_cases
 
 __all__ = ["DATA_SCHEMA_VERSION", "DataVerification", "DataVerifyReport", "needs_model", "WHOLE_DATA_ROWS"]
 
@@ -250,8 +250,8 @@ def run_data_check(
     max_examples: int | None = None,
     max_points: int = 400,
 ) -> CheckResult:
-    """Run check ``name`` on cases drawn from ``dataset``: the whole file first (explicit, not
-    shrunk), then ``max_examples`` subsamples and starts, which Hypothesis shrinks on failure."""
+    """Run check ``name`` on ``max_examples`` cases drawn from ``dataset`` (the whole file, or
+    subsamples, with drawn starts), which Hypothesis shrinks on failure."""
     base = profile_settings(profile)
     if max_examples is not None:
         base = settings(base, max_examples=max_examples)
@@ -271,10 +271,9 @@ def run_data_check(
             return
         state["applicable"] += 1
 
-    test = body
-    for c in reversed(whole_data_cases(dataset, k, row_limit=WHOLE_DATA_ROWS)):
-        test = example(c)(test)
-    test = given(data_cases(dataset, k, max_points=max_points))(test)
+    # the whole file is one of the draws, not an explicit example, so that a failure on it shrinks
+    # toward a smaller subsample (and simpler start) that still fails
+    test = given(data_cases(dataset, k, max_points=max_points, whole_rows=WHOLE_DATA_ROWS))(body)
     test = settings(base)(test)
     test = hypothesis_seed(seed)(test)
 

@@ -11,11 +11,11 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from harness.cases.data_case import DATA_INIT_KINDS, DEFAULT_ROW_LIMIT, DataCase
+from harness.cases.data_case import DATA_INIT_KINDS, DataCase
 from harness.cases.data_file import Dataset
 from strategies.inits import build_init
 
-__all__ = ["data_case", "data_cases", "data_init_kinds", "whole_data_cases"]
+__all__ = ["data_case", "data_cases", "data_init_kinds"]
 
 
 def data_init_kinds(dataset: Dataset, k: int) -> tuple:
@@ -66,10 +66,14 @@ def data_case(dataset: Dataset, k: int, size: int, subsample_seed: int, init_kin
     )
 
 
-def data_cases(dataset: Dataset, k: int, *, max_points: int = 400, init_kinds=None):
+def data_cases(dataset: Dataset, k: int, *, max_points: int = 400, init_kinds=None, whole_rows: int | None = None):
     """Draw a :class:`DataCase` of ``dataset``: a subsample of between ``max(2k, k + 1)`` (or all
     rows, if fewer) and ``max_points`` rows, and a start of ``init_kinds`` (default: every kind that
-    applies, see :func:`data_init_kinds`)."""
+    applies, see :func:`data_init_kinds`).
+
+    With ``whole_rows``, a draw may instead take the whole file (above ``whole_rows`` rows, a
+    subsample of that size with seed 0): the first choice, which shrinks toward a subsample, so a
+    failure on the whole file is reported whole only when no smaller subsample fails."""
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= dataset.n:
         raise InvalidArgument(f"k={k!r} must be an integer in [1, {dataset.n}] (the data's rows)")
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 2:
@@ -81,19 +85,17 @@ def data_cases(dataset: Dataset, k: int, *, max_points: int = 400, init_kinds=No
     high = min(dataset.n, max(max_points, k + 1))
     low = min(high, max(2 * k, k + 1))
 
+    whole_size = None if whole_rows is None else min(dataset.n, whole_rows)
+
     @st.composite
     def build(draw):
+        whole = draw(st.booleans(), label="whole_file") if whole_size is not None else False
         size = draw(st.integers(low, high), label="size")
         init_kind = draw(st.sampled_from(kinds), label="init_kind")
         subsample_seed = draw(st.integers(0, 2**32 - 1), label="subsample_seed")
         init_seed = draw(st.integers(0, 2**32 - 1), label="init_seed")
+        if whole:
+            return data_case(dataset, k, whole_size, 0, init_kind, init_seed)
         return data_case(dataset, k, size, subsample_seed, init_kind, init_seed)
 
     return build()
-
-
-def whole_data_cases(dataset: Dataset, k: int, *, row_limit: int = DEFAULT_ROW_LIMIT) -> list:
-    """The explicit cases every check runs first: the whole file (above ``row_limit`` rows, a
-    subsample of that size with seed 0), from k-means++ and with no start."""
-    size = min(dataset.n, row_limit)
-    return [data_case(dataset, k, size, 0, "k-means++", 1), data_case(dataset, k, size, 0, "none", 2)]

@@ -151,8 +151,8 @@ def run_verify_data(args, options) -> int:
     low = [r.name for r in ran if r.applicable_examples < max(1, r.examples // 4)]
     if ran:
         print(
-            f"\ncoverage: {len(ran)} checks applied to {min(r.applicable_examples for r in ran)} to "
-            f"{max(r.applicable_examples for r in ran)} examples each"
+            f"\ncoverage: {len(ran)} check{'s' if len(ran) != 1 else ''} applied to "
+            f"{min(r.applicable_examples for r in ran)} to {max(r.applicable_examples for r in ran)} examples each"
             + (f"; few applied for {', '.join(low)}" if low else "")
             + (f"; not applicable to this data: {', '.join(never)}" if never else ""),
             file=out,
