@@ -265,3 +265,37 @@ def test_bench_on_data(files, capsys, tmp_path):
     assert record["settings"]["data"]["sha256"] == read_data(str(files / "m.npy")).sha256
     code, _, err = _run(["bench", "--k", "4"], capsys)
     assert code == 2 and "--k: applies only with --data" in err
+
+
+BAD_STRATEGY_ARGUMENTS = [
+    ({"k": 0}, "k=0"),
+    ({"k": 10_000}, "k=10000"),
+    ({"k": 4, "max_points": 1}, "max_points=1"),
+    ({"k": 3, "init_kinds": ("truth",)}, "init_kinds=('truth',)"),  # the reference has 4 cells, not 3
+    ({"k": 4, "init_kinds": ()}, "init_kinds=()"),
+]
+
+
+@pytest.mark.parametrize("kwargs,phrase", BAD_STRATEGY_ARGUMENTS, ids=[p for _, p in BAD_STRATEGY_ARGUMENTS])
+def test_data_cases_bad_arguments(files, kwargs, phrase):
+    from hypothesis.errors import InvalidArgument as HypothesisInvalidArgument
+
+    from strategies.data_cases import data_cases
+
+    dataset = read_data(str(files / "m.csv"), reference_column="site")
+    with pytest.raises(HypothesisInvalidArgument, match=phrase.replace("(", r"\(").replace(")", r"\)")):
+        data_cases(dataset, **kwargs)
+
+
+def test_data_cases_shrink_toward_few_rows_and_k_means_plus_plus(files):
+    from hypothesis import find, settings
+
+    from strategies.data_cases import data_cases
+
+    dataset = read_data(str(files / "m.npy"))
+    smallest = find(data_cases(dataset, 4), lambda case: True, settings=settings(database=None))
+    assert smallest.size == 8 and smallest.init_kind == "k-means++"  # max(2k, k + 1) rows
+    whole = find(
+        data_cases(dataset, 4, whole_rows=1000), lambda case: case.size > 400, settings=settings(database=None)
+    )
+    assert whole.size == 1000 and whole.subsample_seed == 0

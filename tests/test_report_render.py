@@ -117,8 +117,28 @@ def test_no_legend_covers_data_in_any_figure():
             ]
         },
     }
-    figures = build_figures(_columns(synthetic_rows()), [gap])
-    assert len(figures) == 5
+    balancing = {
+        "name": "balancing-squares",
+        "paper": {"dense_asymptotic": 151.9},
+        "ours": {
+            "finite_k_prediction": 153.0,
+            "methods": [
+                {"method": m, "dense_mean": v, "dense_sd": 1.0} for m, v in (("random", 184.0), ("ward", 152.5))
+            ],
+        },
+    }
+    density = {
+        "name": "density-law",
+        "ours": {
+            "fits": [
+                {"method": m, "d": d, "slope_mean": d / (d + 2) + 0.01 * j, "slope_sd": 0.01}
+                for j, m in enumerate(("random", "ward+polish"))
+                for d in (1, 2, 3)
+            ]
+        },
+    }
+    figures = build_figures(_columns(synthetic_rows()), [gap, balancing, density])
+    assert len(figures) == 7
     for title, fig in figures:
         assert data_points_under_legend(fig) == 0, title
 
