@@ -1,7 +1,9 @@
 """The registry of named checks and the Hypothesis settings profiles of the suite.
 
 ``CHECKS`` maps a snake_case name to ``check_<name>(case, fit, runner)``; the CLI, the pytest
-plugin and ``parametrize_with_checks`` all iterate over it.
+plugin and ``parametrize_with_checks`` all iterate over it.  :func:`checks_for` gives the checks a
+target's kind runs: ``KMEANS_CHECKS`` for a k-means target, ``SEEDING_CHECKS`` for a seeding target
+(each check of the other kind is not applicable to it).
 """
 
 from __future__ import annotations
@@ -9,19 +11,33 @@ from __future__ import annotations
 from hypothesis import HealthCheck, Phase, settings
 
 from harness.config import HYPOTHESIS_PROFILES, PROFILE_EXAMPLES
-from properties import checks, structure_checks
+from properties import checks, robustness, seeding_checks, structure_checks
 from properties.metamorphic import RELATIONS, make_relation_check
 
-CHECKS = {
+KMEANS_CHECKS = {
     "output_contract": checks.check_output_contract,
     "fixed_point": checks.check_fixed_point,
     "objective_not_worse_than_init": checks.check_objective_not_worse_than_init,
     "respects_init": checks.check_respects_init,
-    "deterministic": checks.check_deterministic,
+    "deterministic": robustness.check_deterministic,
     **{name: make_relation_check(name) for name in RELATIONS},
     "partition_structure": structure_checks.check_partition_structure,
     "truth_is_global_minimum": structure_checks.check_truth_is_global_minimum,
+    "far_from_origin": robustness.check_far_from_origin,
+    "layout_invariance": robustness.check_layout_invariance,
 }
+
+SEEDING_CHECKS = {
+    "seeding_contract": seeding_checks.check_seeding_contract,
+    "seeding_distribution": seeding_checks.check_seeding_distribution,
+}
+
+CHECKS = {**KMEANS_CHECKS, **SEEDING_CHECKS}
+
+
+def checks_for(target) -> list[str]:
+    """The names of the checks ``target`` (a declaration with a ``kind``) runs by default."""
+    return list(SEEDING_CHECKS if getattr(target, "kind", "kmeans") == "seeding" else KMEANS_CHECKS)
 
 
 def register_profiles() -> None:

@@ -40,16 +40,44 @@ BROKEN = {
     "label_roundtrip_bug": ["fixed_point"],
     "high_dim_bug": ["fixed_point"],
     "init_mutation": ["output_contract"],
+    # issue 19's blind spots
+    "layout_bug": ["layout_invariance"],
+    "hash_seeded": ["deterministic"],
+    "degenerate_shortcut": ["fixed_point"],
+    "float32_expansion_far": ["far_from_origin"],
 }
 
+#: wrong seeding targets (tests/zoo/seeding.py) -> the check expected to catch them
+BROKEN_SEEDINGS = {
+    "proportional_to_distance": "seeding_distribution",
+    "first_row_fixed": "seeding_distribution",
+    "farthest_point": "seeding_distribution",
+    "uniform_rows": "seeding_distribution",
+}
+CORRECT_SEEDINGS = [
+    "tests/zoo/seeding.py:correct_plain",
+    "harness.targets.seeding_targets:plain_kmeans_plusplus",
+    "harness.targets.seeding_targets:greedy_kmeans_plusplus",
+    "harness.targets.seeding_targets:random_rows",
+]
+SEEDING_CHECKS = ["seeding_contract", "seeding_distribution"]
+
 CORRECT = ["lloyd_numpy", "lloyd_expansion", "lloyd_float32", "lloyd_elkan_like", "lloyd_relocate", "sklearn_wrapper"]
-CORE_CHECKS = ["output_contract", "fixed_point", "objective_not_worse_than_init", "respects_init", "deterministic"]
+CORE_CHECKS = [
+    "output_contract",
+    "fixed_point",
+    "objective_not_worse_than_init",
+    "respects_init",
+    "deterministic",
+    "far_from_origin",
+    "layout_invariance",
+]
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_target_is_caught(name):
-    target = load_target(ZOO.format("broken", name))
-    results = [run_check(target, check, profile="quick", seed=0) for check in BROKEN[name]]
+    # by spec, so that the deterministic check can load it in fresh interpreters
+    results = [run_check(ZOO.format("broken", name), check, profile="quick", seed=0) for check in BROKEN[name]]
     caught = [r for r in results if not r.passed]
     assert caught, f"{name} passed {BROKEN[name]}"
     r = caught[0]
@@ -81,3 +109,23 @@ def test_broken_target_shrinks_to_a_small_case():
     r = run_check(target, "fixed_point", profile="quick", seed=1, explicit_cases=False)
     assert not r.passed
     assert r.case["n"] <= 40 and len(r.case["mixture"]["centers"]) <= 3
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_SEEDINGS))
+def test_wrong_seeding_is_caught(name):
+    r = run_check(ZOO.format("seeding", name), BROKEN_SEEDINGS[name], profile="quick", seed=0)
+    assert r.status == "fail", f"{name}: {r.status} {r.message}"
+    assert r.case is not None and "do not follow" in r.message
+
+
+@pytest.mark.parametrize("spec", CORRECT_SEEDINGS)
+@pytest.mark.parametrize("check", SEEDING_CHECKS)
+def test_correct_seeding_passes(spec, check):
+    r = run_check(spec, check, profile="quick", seed=0)
+    assert r.status == "pass", f"false alarm on correct seeding {spec}: {r.status}: {r.message}"
+
+
+def test_uncentered_expansion_message_names_the_fix():
+    r = run_check(ZOO.format("broken", "float32_expansion_far"), "far_from_origin", profile="quick", seed=0)
+    assert r.status == "fail"
+    assert "uncentered data" in r.message and "subtract the data mean" in r.message

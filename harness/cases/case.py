@@ -27,6 +27,9 @@ INIT_KINDS = (
     "none",  # no init: the target seeds itself from ``seed``
 )
 
+#: Where the distinct rows of a degenerate case sit (``Case.duplicates_order``); "first" is the old order.
+DUPLICATES_ORDERS = ("first", "scattered")
+
 
 @dataclass(frozen=True, eq=False)
 class Case:
@@ -34,7 +37,11 @@ class Case:
     number of centers ``k`` (may differ from ``mixture.k``) and the start ``init`` (k, d) or None.
 
     ``distinct_points``, when set, keeps only that many distinct rows (the sample's first rows,
-    repeated in order), for degenerate inputs with fewer distinct points than k.
+    repeated unequally), for degenerate inputs with fewer distinct points than k.
+    ``duplicates_order`` says where those rows sit: ``"first"`` (the m distinct rows first, then the
+    repeats: the order of every record written before the field existed, so old records replay
+    unchanged) or ``"scattered"`` (the same rows in an order drawn from ``sample_seed``, so that the
+    distinct rows are at random positions and a shortcut that takes the first k rows is wrong).
     """
 
     mixture: Mixture
@@ -47,6 +54,13 @@ class Case:
     distinct_points: int | None = None
     init: np.ndarray | None = field(default=None, repr=False)
     grid_step: float | None = None
+    duplicates_order: str = "first"
+
+    def __post_init__(self):
+        if self.duplicates_order not in DUPLICATES_ORDERS:
+            raise InvalidArgument(
+                f"duplicates_order: expected one of {DUPLICATES_ORDERS}, got {self.duplicates_order!r}"
+            )
 
     @cached_property
     def sample(self):
@@ -62,6 +76,8 @@ class Case:
             idx = np.concatenate(
                 [np.arange(min(m, self.n)), np.zeros(rest // 2, dtype=np.int64), np.arange(rest - rest // 2) % m]
             )
+            if self.duplicates_order == "scattered":
+                idx = np.random.default_rng([self.sample_seed, 1]).permutation(idx)
             X, y = X[idx], y[idx]
         X.setflags(write=False)
         y.setflags(write=False)
@@ -97,6 +113,7 @@ class Case:
             "init_seed": self.init_seed,
             "init": None if self.init is None else np.asarray(self.init).tolist(),
             "grid_step": self.grid_step,
+            "duplicates_order": self.duplicates_order,
         }
 
     @classmethod
@@ -114,6 +131,7 @@ class Case:
                 distinct_points=record.get("distinct_points"),
                 init=None if init is None else np.array(init, dtype=np.float64),
                 grid_step=None if record.get("grid_step") is None else float(record["grid_step"]),
+                duplicates_order=str(record.get("duplicates_order", "first")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidArgument(
@@ -141,6 +159,11 @@ class Case:
 
     def describe(self) -> str:
         extra = f", distinct_points={self.distinct_points}" if self.distinct_points is not None else ""
+        extra += (
+            f" ({self.duplicates_order})"
+            if self.distinct_points is not None and self.duplicates_order != "first"
+            else ""
+        )
         extra += f", grid_step={self.grid_step:g}" if self.grid_step is not None else ""
         return (
             f"{self.mixture.describe()}; n={self.n}, k={self.k}, sample_seed={self.sample_seed}"
