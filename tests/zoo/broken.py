@@ -674,7 +674,8 @@ def float32_expansion_far(X, k, *, init=None, seed=None):
     ``‖x‖² − 2x·c + ‖c‖²`` on *uncentered* float32 data; the update is correct.  Like faiss it stops
     when no label changes or its float32 objective stops decreasing, and reports convergence.
 
-    The float32 label margins of fixed_point grow with ‖x‖², so it passes fixed_point even at 10^6.
+    The float32 label margins of fixed_point grow with ‖x‖², so its labels pass fixed_point even at
+    10^6 (its objective-stall stop can still leave a center off its cell mean there).
     Caught by: far_from_origin (labels wrong beyond the margin that rounding the data at the offset
     allows; the message names the fix: center the data first).
     """
