@@ -220,3 +220,11 @@ def test_fit_command_isolates_a_failing_target(name, capsys):
     assert main(["fit", HOSTILE.format(name), "--n", "200", "--k", "2"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: the target failed:") and "Traceback" not in err
+
+
+def test_layout_invariance_runs_where_an_isolated_target_runs():
+    """The layout relation builds its arrays in the target's process: an isolated correct target passes it
+    (the dtype crosses the process boundary as a dtype string)."""
+    with Runner(CORRECT.format("lloyd_numpy"), RunOptions(isolate=True, timeout=30)) as runner:
+        r = run_check(runner, "layout_invariance", profile="quick", seed=0, max_examples=3)
+    assert r.status == "pass", r.message

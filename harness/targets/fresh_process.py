@@ -148,7 +148,9 @@ class FreshProcess:
 
     def fit(self, X, k, *, init=None, seed=None, layout=None, dtype=None) -> Fit:
         """One k-means call there, on ``X`` built there in ``layout`` and ``dtype`` (None: as given)."""
-        payload = self._request(("fit", np.asarray(X), k, init, seed, layout, None if dtype is None else str(dtype)))
+        payload = self._request(
+            ("fit", np.asarray(X), k, init, seed, layout, None if dtype is None else np.dtype(dtype).str)
+        )
         return Fit(**payload, raw_centers=payload["centers"], raw_labels=payload["labels"])
 
     def seeding(self, X, k, seeds) -> tuple[list, bool]:
