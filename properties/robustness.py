@@ -36,6 +36,9 @@ __all__ = [
 #: prefix-sum cancellation shows there; see docs/findings.md).
 FAR_OFFSETS = {"float32": (1e6,), "float64": (1e6, 1e8)}
 
+#: How a message names each layout of :data:`~harness.targets.fresh_process.LAYOUTS`.
+LAYOUT_NAMES = {"C": "C-ordered", "F": "Fortran-ordered", "strided": "strided", "read-only": "read-only"}
+
 
 def far_mixture(mixture, offset: float, precision: str, direction):
     """``mixture`` scaled up (by a power of two, exactly) until its radius or σ spans at least
@@ -142,19 +145,21 @@ def check_layout_invariance(case, fit, runner):
                 answers[layout] = call_fit(target, X, case.k, init=init, seed=seed, layout=layout, dtype=dtype)
         except (TargetRaised, BadOutput) as exc:
             raise PropertyFailure(
-                f"given X as a {layout} array ({np.dtype(dtype).name}), the target failed: {exc}"
+                f"given X as a {LAYOUT_NAMES[layout]} array ({np.dtype(dtype).name}), the target failed: {exc}"
             ) from None
     for layout, answer in answers.items():
         try:
             contract_arrays(X, case.k, answer)
         except PropertyFailure as exc:
-            raise PropertyFailure(f"given X as a {layout} array: {exc}") from None
+            raise PropertyFailure(f"given X as a {LAYOUT_NAMES[layout]} array: {exc}") from None
     for layout in LAYOUTS[1:]:
         differ = answers_differ(X, case.k, answers["C"], answers[layout], target.precision, independent=True)
         if differ is not None:
             message, details = differ
             raise PropertyFailure(
-                f"X as a {layout} array gives another answer than X C-ordered: {message}", layout=layout, **details
+                f"X as a {LAYOUT_NAMES[layout]} array gives another answer than X C-ordered: {message}",
+                layout=layout,
+                **details,
             )
 
 
