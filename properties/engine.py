@@ -13,6 +13,7 @@ deterministic, except in the checks that must make their own calls (:data:`OWN_C
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -353,6 +354,13 @@ def _message_of(exc, case) -> str:
     return message
 
 
+@functools.cache
+def _corner_cases() -> tuple:
+    """The corner cases, built once per process: each check runs them, and building one samples its
+    data and computes its start (a fixed-point start runs our Lloyd); a Case keeps its sample."""
+    return tuple(corner_cases())
+
+
 def _datasets_for(target: Target):
     if target.max_dim is None:
         return datasets()
@@ -414,7 +422,7 @@ def run_check(
         state["applicable"] += 1
 
     test = body
-    for c in reversed(corner_cases() if explicit_cases and own_cases is None else []):
+    for c in reversed(_corner_cases() if explicit_cases and own_cases is None else ()):
         if target.max_dim is None or c.dim <= target.max_dim:
             test = example(c)(test)
     test = given(own_cases(target) if own_cases is not None else _datasets_for(target))(test)

@@ -81,13 +81,19 @@ def _sklearn_kmeans(algorithm: str, max_iter: int):
 
 def sklearn_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     return Target(
-        "sklearn", _sklearn_kmeans("lloyd", max_iter), description="scikit-learn KMeans(algorithm='lloyd', tol=0)"
+        "sklearn",
+        _sklearn_kmeans("lloyd", max_iter),
+        empty_clusters="relocate",  # to the points farthest from their centers
+        description="scikit-learn KMeans(algorithm='lloyd', tol=0)",
     )
 
 
 def sklearn_elkan_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     return Target(
-        "sklearn-elkan", _sklearn_kmeans("elkan", max_iter), description="scikit-learn KMeans(algorithm='elkan', tol=0)"
+        "sklearn-elkan",
+        _sklearn_kmeans("elkan", max_iter),
+        empty_clusters="relocate",
+        description="scikit-learn KMeans(algorithm='elkan', tol=0)",
     )
 
 
@@ -239,7 +245,15 @@ def faiss_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
             "converged": True if stops_early and n_iter < max_iter else None,
         }
 
-    return Target("faiss", fit, precision="float32", description="faiss.Kmeans (float32), no subsampling")
+    # faiss splits a non-empty cluster to fill an empty one: no category excuses the split center, which
+    # is not its cell's mean; "relocate" says k centers come back (docs/wrapping.md, section 6)
+    return Target(
+        "faiss",
+        fit,
+        precision="float32",
+        empty_clusters="relocate",
+        description="faiss.Kmeans (float32), no subsampling",
+    )
 
 
 def kmeans1d_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
