@@ -44,6 +44,13 @@ def write_json(path: str, payload: dict, *, parameter: str = "--json") -> None:
     if path == "-":
         sys.stdout.write(text + "\n")
         return
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/null, a FIFO: write through, never replace it
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise InvalidArgument(f"{parameter}: cannot write {path!r}: {exc.strerror}") from None
+        return
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
