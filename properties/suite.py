@@ -8,13 +8,30 @@ target's kind runs: ``KMEANS_CHECKS`` for a k-means target, ``SEEDING_CHECKS`` f
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import HealthCheck, Phase, settings
 
 from harness.config import HYPOTHESIS_PROFILES, PROFILE_EXAMPLES
+from harness.errors import NotApplicable
 from properties import checks, robustness, seeding_checks, structure_checks
 from properties.metamorphic import RELATIONS, make_relation_check
 
-KMEANS_CHECKS = {
+
+def _only_for_kmeans(check):
+    """``check`` made not applicable to a seeding target, before it reads its fit (so a seeding
+    function is never called as a k-means one); its attributes (``cases``, ...) are kept."""
+
+    @functools.wraps(check)
+    def guarded(case, fit, runner):
+        if getattr(runner.target, "kind", "kmeans") != "kmeans":
+            raise NotApplicable(f"a check of k-means targets; this target is kind={runner.target.kind!r}")
+        return check(case, fit, runner)
+
+    return guarded
+
+
+_KMEANS_CHECKS = {
     "output_contract": checks.check_output_contract,
     "fixed_point": checks.check_fixed_point,
     "objective_not_worse_than_init": checks.check_objective_not_worse_than_init,
@@ -26,6 +43,7 @@ KMEANS_CHECKS = {
     "far_from_origin": robustness.check_far_from_origin,
     "layout_invariance": robustness.check_layout_invariance,
 }
+KMEANS_CHECKS = {name: _only_for_kmeans(check) for name, check in _KMEANS_CHECKS.items()}
 
 SEEDING_CHECKS = {
     "seeding_contract": seeding_checks.check_seeding_contract,
