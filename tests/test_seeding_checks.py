@@ -145,3 +145,8 @@ def test_verify_runs_the_seeding_checks_on_a_seeding_target():
     with Runner("harness.targets.seeding_targets:random_rows") as runner:
         assert checks_for(runner.target) == list(SEEDING_CHECKS)
         assert runner.target.kind == "seeding" and runner.target.method == "random"
+
+
+def test_a_kmeans_check_on_a_seeding_target_is_not_applicable_without_a_call():
+    r = run_check("harness.targets.seeding_targets:random_rows", "fixed_point", profile="quick", max_examples=2)
+    assert r.status == "not-applicable", r.message
