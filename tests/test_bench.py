@@ -128,3 +128,39 @@ def test_cli_timeout_applies_to_user_targets(capsys):
     payload = json.loads(capsys.readouterr().out)
     row = [r for r in payload["rows"] if r["target"] == hang][0]
     assert row["status"] == "timeout" and "2 s" in row["message"]
+
+
+def test_reference_says_whose_labels_it_has_where_a_contender_differs_from_lloyd():
+    """Where a contender's labels differ from lloyd's, bench runs the float64 reference Lloyd (plain
+    numpy, same init, lloyd's iteration count) and names whose labels it has there."""
+    from types import SimpleNamespace
+
+    from harness.numerics import reference
+
+    X, init = bench.bench_data(300, 2, 3)
+    _, right, n_iter, _ = reference.lloyd_ref(X, init, 5)
+    wrong = right.copy()
+    wrong[:7] = (wrong[:7] + 1) % 3
+
+    def rows_for(lloyd_labels, peer_labels):
+        agreement = float(np.mean(lloyd_labels == peer_labels))
+        common = {"n": 300, "d": 2, "k": 3, "mode": "fixed", "seconds": 1.0, "ratio": 1.0, "n_iter": n_iter}
+        rows = [
+            bench.BenchRow(target="lloyd", label_agreement=1.0, **common),
+            bench.BenchRow(target="peer", label_agreement=agreement, **common),
+        ]
+        results = {"lloyd": SimpleNamespace(labels=lloyd_labels), "peer": SimpleNamespace(labels=peer_labels)}
+        return bench._with_reference(X, init, rows, results, "", None)
+
+    ours_right = rows_for(right, wrong)
+    assert ours_right[0].reference_agreement == 1.0 and ours_right[0].matches_reference is None
+    assert ours_right[1].matches_reference == "lloyd" and ours_right[1].reference_agreement == 1 - 7 / 300
+    assert rows_for(wrong, right)[1].matches_reference == "peer"
+    neither = wrong.copy()
+    neither[:7] = (right[:7] + 2) % 3
+    assert rows_for(wrong, neither)[1].matches_reference == "neither"
+    text = format_table(ours_right)
+    assert "where labels differ, ref has" in text and "lloyd" in text.splitlines()[2]
+    # every contender agrees with lloyd: the reference is not run at all
+    same = rows_for(right, right)
+    assert all(r.reference_agreement is None and r.matches_reference is None for r in same)

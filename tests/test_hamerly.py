@@ -73,17 +73,28 @@ def overlapping_data(draw):
     n_groups=st.one_of(st.none(), st.integers(1, 24)),
     use_gemm=st.booleans(),
     bounds=st.sampled_from([True, False, None]),
+    threads=st.sampled_from([None, 1, 2]),
 )
-def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups, use_gemm, bounds):
+def test_every_iteration_equals_plain_lloyd(case, steps, block_rows, n_groups, use_gemm, bounds, threads):
     """Any number of center groups (one: Hamerly's bounds; k: one bound per center, as Elkan's),
     searches screened by matrix products or not, or no bounds at all (the dense path of tiny k·d),
-    or whichever :func:`harness.numerics.kernels.use_bounds` picks."""
+    or whichever :func:`harness.numerics.kernels.use_bounds` picks; on the serial path of small
+    problems (``threads=None`` picks it here: n·k·d is far below ``SERIAL_MAX_WORK``), or forced to
+    one or two threads."""
     X, init = case
     plain = plain_lloyd_steps(X, init, steps, block_rows)
     for m in range(1, steps + 1):
         stats = {}
         out, labels, min_sqdist, n_iter, converged = kernels.lloyd(
-            X, init, m, block_rows, stats=stats, n_groups=n_groups, use_gemm=use_gemm, bounds=bounds
+            X,
+            init,
+            m,
+            block_rows,
+            stats=stats,
+            n_groups=n_groups,
+            use_gemm=use_gemm,
+            bounds=bounds,
+            threads=threads,
         )
         expected_centers, expected_labels = plain[n_iter]
         # the same centers and labels as plain Lloyd after n_iter updates, bit for bit
@@ -216,6 +227,10 @@ def test_gemm_screening_at_benchmark_size_equals_plain_lloyd(offset):
     plain = plain_lloyd_steps(X, init, 6)
     out, labels, min_sqdist, n_iter, _ = kernels.lloyd(X, init, 6)
     np.testing.assert_array_equal(out, plain[n_iter][0])
+    for threads in (1, 2):  # the serial path, and parallel whatever the size
+        again = kernels.lloyd(X, init, 6, threads=threads)
+        for a, b in zip(again, (out, labels, min_sqdist, n_iter)):
+            np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(labels, plain[n_iter][1])
     np.testing.assert_array_equal(min_sqdist, kernels.assign_labels(X, out)[1])
 
@@ -280,3 +295,23 @@ def test_bounds_hold_when_squared_distances_underflow(seed, use_gemm):
     out, labels, _, n_iter, _ = kernels.lloyd(X, init, 6, bounds=True, use_gemm=use_gemm)
     np.testing.assert_array_equal(out, plain[n_iter][0])
     np.testing.assert_array_equal(labels, plain[n_iter][1])
+
+
+def test_small_problems_run_on_one_thread_and_the_setting_is_restored():
+    """Below ``SERIAL_MAX_WORK`` a call runs serially (no parallel region waits on a descheduled
+    thread); above it, on numba's setting; ``threads`` overrides both; the caller's setting is
+    restored afterwards, also when the kernel raises."""
+    from harness.numerics.kernels import threads as kernel_threads
+
+    most = numba.get_num_threads()
+    assert kernel_threads.threads_for(12_000 * 3 * 4) == 1 == kernel_threads.threads_for(50)
+    assert kernel_threads.threads_for(kernels.SERIAL_MAX_WORK) == most
+    assert kernel_threads.threads_for(50, threads=2) == min(2, numba.config.NUMBA_NUM_THREADS)
+    assert kernel_threads.threads_for(10**9, threads=0) == 1
+    with kernel_threads.kernel_threads(50) as used:
+        assert used == 1 == numba.get_num_threads()
+    assert numba.get_num_threads() == most
+    with pytest.raises(RuntimeError):
+        with kernel_threads.kernel_threads(50):
+            raise RuntimeError("kernel failed")
+    assert numba.get_num_threads() == most

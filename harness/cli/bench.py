@@ -117,15 +117,25 @@ def run(args) -> int:
         raise UsageError(str(exc)) from exc
     if args.json == "-":
         emit_json("-", result["payload"])
-    print(format_table(result["rows"], result["seeding_rows"], result["rates"], result["memory"]), file=out)
+    table = format_table(
+        result["rows"], result["seeding_rows"], result["rates"], result["memory"], result["payload"].get("threads")
+    )
+    print(table, file=out)
     return EXIT_OK
 
 
-def format_table(rows, seeding_rows=(), rates=None, memory=None) -> str:
+def _reference_cell(row) -> str:
+    """The row's agreement with the float64 reference and whose labels the reference has where the
+    row's differ from lloyd's (blank where the reference was not run)."""
+    agreement = f"{100 * row.reference_agreement:7.2f}%" if row.reference_agreement is not None else f"{'':>8}"
+    return f"{agreement}  {row.matches_reference or ''}".rstrip()
+
+
+def format_table(rows, seeding_rows=(), rates=None, memory=None, threads=None) -> str:
     w = max([14] + [len(r.target) for r in rows])
     lines = [
         f"{'shape (n x d x k)':<20} {'target':<{w}} {'median s':>9} {'vs lloyd':>9} {'iters':>6} "
-        f"{'objective':>15} {'obj/lloyd':>11} {'labels=':>8}"
+        f"{'objective':>15} {'obj/lloyd':>11} {'labels=':>8} {'ref=':>8}  where labels differ, ref has"
     ]
     for r in rows:
         if r.status != "ok":
@@ -135,12 +145,19 @@ def format_table(rows, seeding_rows=(), rates=None, memory=None) -> str:
         lines.append(
             f"{f'{r.n}x{r.d}x{r.k}':<20} {r.target:<{w}} {r.seconds:9.3f} {r.ratio:8.2f}x {iters} "
             f"{r.objective:15.8g} {r.objective_ratio if r.objective_ratio is not None else float('nan'):11.8f} "
-            f"{100 * r.label_agreement:7.2f}%"
+            f"{100 * r.label_agreement:7.2f}% {_reference_cell(r)}"
         )
     lines.append("(vs lloyd = target's median time / lloyd's: above 1 means lloyd is faster)")
+    if any(r.reference_agreement is not None or r.matches_reference for r in rows):
+        lines.append(
+            "(ref = the float64 reference Lloyd, plain numpy, from the same init for lloyd's iteration count; "
+            "run on shapes where some labels differ from lloyd's)"
+        )
     if any(":" in r.target for r in rows):
         lines.append("(user targets start from the same init but stop by their own rule; their time is measured")
         lines.append(" around the call inside their worker process)")
+    if threads:
+        lines.append("threads: " + ", ".join(f"{name} {count}" for name, count in threads.items()))
     if seeding_rows:
         lines.append("")
         lines.append(f"{'shape':<20} {'k-means++ ours s':>17} {'sklearn s':>10} {'sklearn/ours':>13}")

@@ -16,11 +16,23 @@ def sqdist_ref(X, centers):
     return np.einsum("nkd,nkd->nk", diff, diff)
 
 
+#: Most elements of the (rows, k, d) differences :func:`assign_labels_ref` holds at once (32 MiB).
+REFERENCE_CHUNK_ELEMENTS = 2**22
+
+
 def assign_labels_ref(X, centers):
-    """Nearest center (first index on ties) and the squared distance to it."""
-    D = sqdist_ref(X, centers)
-    labels = np.argmin(D, axis=1)
-    return labels.astype(np.int64), D[np.arange(len(labels)), labels]
+    """Nearest center (first index on ties) and the squared distance to it; rows in chunks, so
+    that no more than ``REFERENCE_CHUNK_ELEMENTS`` differences exist at once (rows are independent)."""
+    n = X.shape[0]
+    k, d = centers.shape
+    rows = max(1, REFERENCE_CHUNK_ELEMENTS // max(1, k * d))
+    labels = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float64)
+    for lo in range(0, n, rows):
+        D = sqdist_ref(X[lo : lo + rows], centers)
+        labels[lo : lo + rows] = np.argmin(D, axis=1)
+        best[lo : lo + rows] = D[np.arange(D.shape[0]), labels[lo : lo + rows]]
+    return labels, best
 
 
 def update_centers_ref(X, labels, centers):
@@ -29,9 +41,11 @@ def update_centers_ref(X, labels, centers):
     X64 = np.asarray(X, dtype=np.float64)
     new = np.array(centers, dtype=X.dtype, copy=True)
     counts = np.bincount(labels, minlength=k).astype(np.int64)
+    order = np.argsort(labels, kind="stable")  # the rows of each cell together, in row order
+    starts = np.concatenate([[0], np.cumsum(counts)])
     for j in range(k):
         if counts[j]:
-            new[j] = X64[labels == j].mean(axis=0)
+            new[j] = X64[order[starts[j] : starts[j + 1]]].mean(axis=0)
     return new, counts
 
 

@@ -16,13 +16,13 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from harness.errors import InvalidArgument
 from harness.json_io import write_json
-from harness.numerics import kernels
+from harness.numerics import kernels, reference
 from harness.provenance import cpu_model, versions
 from harness.records import Record
 from harness.targets.failures import BadOutput, TargetAborted, TargetRaised
@@ -49,9 +49,10 @@ __all__ = [
 
 #: The shapes (n, d, k) of the performance goals (docs/performance.md).
 DEFAULT_SHAPES = ((200_000, 2, 8), (200_000, 16, 64), (100_000, 64, 256), (1_000_000, 8, 32))
-#: The built-in contenders: our Lloyd (float64 and float32) and the peers that take an iteration cap.
-BENCH_TARGETS = ("lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "faiss", "scipy")
-DEFAULT_TARGETS = ("lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "faiss")
+#: The built-in contenders: our Lloyd (float64 and float32) and the peers that take an iteration cap
+#: (``sklearnex``: scikit-learn-intelex, oneDAL's Lloyd, the anchor of issue 21).
+BENCH_TARGETS = ("lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "sklearnex", "faiss", "scipy")
+DEFAULT_TARGETS = ("lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "sklearnex", "faiss")
 #: Iteration cap of a "to convergence" run (scikit-learn with tol=0 stops at a fixed point before).
 CONVERGENCE_MAX_ITER = 1000
 #: Pause before every timed call.  The previous contender's idle threads (OpenMP pools of numba,
@@ -60,6 +61,10 @@ CONVERGENCE_MAX_ITER = 1000
 #: scikit-learn paid for their idle threads (measured: lloyd at 200000x2x8 0.071 s right after faiss
 #: against 0.064 s for the same code later in the round).
 SETTLE_SECONDS = 0.15
+#: Largest n·k·d·(iterations + 1) for which bench runs the float64 reference Lloyd
+#: (:func:`harness.numerics.reference.lloyd_ref`, plain numpy, 3-8 ns per term here) when a
+#: contender's labels differ from lloyd's; above it the row says the reference was skipped.
+REFERENCE_MAX_WORK = 2**34
 #: Environment variable that restricts asv and pytest-benchmark to the smallest shape (CI).
 SMALL_ENV_VAR = "KMEANS_HARNESS_BENCH_SMALL"
 
@@ -138,6 +143,12 @@ class BenchRow(Record):
     objective: float = math.nan
     objective_ratio: float | None = None  # objective / lloyd's objective
     label_agreement: float | None = None  # fraction of labels equal to lloyd's
+    # fraction of labels equal to the float64 reference Lloyd's (plain numpy, same init, lloyd's
+    # iteration count); computed only on shapes where some contender's labels differ from lloyd's
+    reference_agreement: float | None = None
+    # where this contender's labels differ from lloyd's, whose labels the reference has there:
+    # "lloyd", this contender's name, "mixed", "neither", or "skipped" (REFERENCE_MAX_WORK)
+    matches_reference: str | None = None
     status: str = "ok"  # or what stopped a user target: error, timeout, crashed, out-of-memory
     message: str = ""
 
@@ -286,12 +297,47 @@ def run_bench(
                     label_agreement=float(np.mean(np.asarray(fit.labels).ravel() == ref_labels)),
                 )
             )
+        rows[-len(targets) :] = _with_reference(X, init, rows[-len(targets) :], results, tag, progress)
         if seeding:
             seeding_rows.append(_bench_seeding(X, k, repeats, tag, progress))
         if on_shape is not None:
             on_shape(rows, seeding_rows)
     _progress("", progress)
     return rows, seeding_rows
+
+
+def _with_reference(X, init, shape_rows, results, tag, progress):
+    """``shape_rows`` with ``reference_agreement`` and ``matches_reference`` filled in when some
+    contender's labels differ from lloyd's: the float64 direct-form reference Lloyd
+    (:func:`harness.numerics.reference.lloyd_ref`) runs once, from the same init, for lloyd's
+    iteration count, and each contender that differs from lloyd is told whose labels the
+    reference has where the two differ."""
+    differs = [r for r in shape_rows if r.status == "ok" and r.label_agreement != 1.0]
+    if not differs:
+        return shape_rows
+    n, d = X.shape
+    k = init.shape[0]
+    iterations = max(next(r for r in shape_rows if r.target == "lloyd").n_iter, 0)
+    if n * k * d * (iterations + 1) > REFERENCE_MAX_WORK:
+        return [replace(r, matches_reference="skipped") if r in differs else r for r in shape_rows]
+    _progress(f"{tag} float64 reference Lloyd ({iterations} iterations)", progress)
+    _, ref_labels, _, _ = reference.lloyd_ref(X, init, iterations)
+    lloyd_labels = np.asarray(results["lloyd"].labels).ravel()
+    out = []
+    for r in shape_rows:
+        if r.status != "ok":
+            out.append(r)
+            continue
+        labels = np.asarray(results[r.target].labels).ravel()
+        flag = None
+        if r in differs:
+            where = labels != lloyd_labels
+            lloyd_right = np.mean(lloyd_labels[where] == ref_labels[where])
+            this_right = np.mean(labels[where] == ref_labels[where])
+            flag = "lloyd" if lloyd_right == 1 else r.target if this_right == 1 else "neither"
+            flag = "mixed" if flag == "neither" and lloyd_right + this_right > 0 else flag
+        out.append(replace(r, reference_agreement=float(np.mean(labels == ref_labels)), matches_reference=flag))
+    return out
 
 
 def _bench_seeding(X, k, repeats, tag, progress):
@@ -318,6 +364,24 @@ def _bench_seeding(X, k, repeats, tag, progress):
     mine = statistics.median(ours)
     other = statistics.median(theirs) if theirs else None
     return SeedingRow(n=n, d=d, k=k, seconds_ours=mine, seconds_sklearn=other, ratio=other / mine if other else None)
+
+
+def thread_counts() -> dict:
+    """The thread counts the contenders run with, equalised at numba's default, the machine's
+    cores: numba's (lloyd; one thread below ``kernels.SERIAL_MAX_WORK``), oneDAL's (sklearnex: its
+    TBB pool, all cores by default), OpenMP's (scikit-learn, faiss: ``OMP_NUM_THREADS`` or all
+    cores).  Read, never set."""
+    import numba
+
+    counts = {"numba": numba.get_num_threads()}
+    try:
+        import daal4py
+
+        counts["oneDAL"] = int(daal4py.num_threads())
+    except ImportError:  # pragma: no cover - sklearnex not installed
+        pass
+    counts["OpenMP (sklearn, faiss)"] = os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1
+    return counts
 
 
 def machine_rates(seconds=0.5):
@@ -491,6 +555,7 @@ def bench(
                     "rows": [r.to_record() for r in rows],
                     "seeding": [r.to_record() for r in seeding_rows],
                     "machine_rates": rates,
+                    "threads": thread_counts(),
                     "peak_rss_increment_bytes": memory_bytes or None,
                     "versions": versions(),
                 },

@@ -39,9 +39,12 @@ from harness.numerics.kernels.distances import (
 from harness.numerics.kernels.lloyd import DENSE_MAX_CENTER_WORK, _lloyd, lloyd, use_bounds
 from harness.numerics.kernels.screening import (
     GEMM_ERROR_FACTOR,
+    GEMM_MAX_R2,
     GEMM_MIN_CENTER_WORK,
     GEMM_MIN_R2,
     GEMM_MIN_WORK,
+    SCALED_MAX_R2,
+    SCALED_MIN_R2,
     _nearest_two_rows_gemm,
     _shifted_centers,
     nearest_two,
@@ -55,6 +58,7 @@ from harness.numerics.kernels.seeding import (
     _kmeans_plusplus,
     kmeans_plusplus,
 )
+from harness.numerics.kernels.threads import SERIAL_MAX_WORK, kernel_threads, threads_for
 from harness.numerics.kernels.update import _accumulate_block, _block_sums, _combine_blocks, update_centers
 from harness.numerics.kernels.workspace import (
     GEMM_ROWS,
@@ -82,6 +86,8 @@ __all__ = [  # the public wrappers, then what tests, docs and the asv benchmarks
     "use_gemm_screening",
     "cache_is_warm",
     "single_threaded_blas",
+    "kernel_threads",
+    "threads_for",
     "ASSIGN_BLOCK_ROWS",
     "BlockPartials",
     "CENTERS_PER_GROUP",
@@ -90,9 +96,12 @@ __all__ = [  # the public wrappers, then what tests, docs and the asv benchmarks
     "DENSE_TILE",
     "GEMM_ERROR_FACTOR",
     "GEMM_MIN_CENTER_WORK",
+    "GEMM_MAX_R2",
     "GEMM_MIN_R2",
     "GEMM_MIN_WORK",
     "GEMM_ROWS",
+    "SCALED_MAX_R2",
+    "SCALED_MIN_R2",
     "GROUPS_MIN_DK",
     "GemmScratch",
     "GroupedCenters",
@@ -102,6 +111,7 @@ __all__ = [  # the public wrappers, then what tests, docs and the asv benchmarks
     "PointBounds",
     "ScreenedGroup",
     "SEEDING_BLOCK_ROWS",
+    "SERIAL_MAX_WORK",
     "TileScratch",
     "UNDERFLOW_SLACK",
     "UNIT_ROUNDOFF",

@@ -51,7 +51,9 @@ def _assign_grouped(X, ws, slack, lower_slack):  # pragma: no cover - jitted
     (:func:`_nearest_two_rows_gemm`; ``ws.centers`` shifted by
     :func:`~harness.numerics.kernels.screening._shifted_centers`): the same labels and the same
     distance to the label, and a lower bound of the second distance instead of its computed value,
-    which only makes the bounds safer.
+    which only makes the bounds safer.  With one group the distance to the label is an upper bound
+    of it (from the screening, within 3e of the true value) instead of the computed value: the
+    upper bound it starts is valid, and plain Lloyd's value is computed after the last step.
 
     ``ws.blocks.stats[b]`` receives (labels changed, point-center distances computed) in block b of
     ``ws.block_rows`` rows, and ``ws.blocks.sums[b]``, ``ws.blocks.block_counts[b]`` its sums for the
@@ -68,6 +70,7 @@ def _assign_grouped(X, ws, slack, lower_slack):  # pragma: no cover - jitted
     )
     moved, half_gap = centers.moved, centers.half_gap
     origin, shifted, shifted_norm2, max_norm = centers.origin, centers.shifted, centers.shifted_norm2, centers.max_norm
+    scale = centers.scale
     labels, upper, glower = ws.points
     block_sums, block_counts, block_stats = ws.blocks.sums, ws.blocks.block_counts, ws.blocks.stats
     block_rows, use_gemm = ws.block_rows, ws.use_gemm
@@ -157,8 +160,12 @@ def _assign_grouped(X, ws, slack, lower_slack):  # pragma: no cover - jitted
                         shifted[lo:hi],
                         shifted_norm2[lo:hi],
                         max_norm[g],
+                        scale,
                     )
-                    _nearest_two_rows_gemm(X, group_rows, mg, group, found, scratch)
+                    # one group holds every center: its nearest is the label, whose exact distance
+                    # the bounds do not need (an upper bound of it serves; min_sqdist is computed
+                    # exactly after the last step)
+                    _nearest_two_rows_gemm(X, group_rows, mg, group, found, scratch, n_groups > 1)
                 else:
                     _nearest_two_rows(X, group_rows, mg, centers_g[:, lo:hi], found, scratch.tile)
                 computed += mg * (hi - lo)
@@ -167,7 +174,9 @@ def _assign_grouped(X, ws, slack, lower_slack):  # pragma: no cover - jitted
                     i = group_rows[q]
                     j = members[lo + g_best_j[q]]
                     s = g_best[q]
-                    if s < best_sq[p] or (s == best_sq[p] and j < best_idx[p]):
+                    # one group: its nearest (lowest index on ties) is the label outright; s may be
+                    # an upper bound of its distance rather than the computed value
+                    if n_groups == 1 or s < best_sq[p] or (s == best_sq[p] and j < best_idx[p]):
                         h = group_of[best_idx[p]]
                         if h != g:  # the best leaves group h: h's bound may fall to that distance
                             glower[i, h] = min(glower[i, h], math.sqrt(best_sq[p]))

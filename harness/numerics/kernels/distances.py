@@ -10,6 +10,7 @@ import numba
 import numpy as np
 
 from harness.config import NUMBA_FLAGS
+from harness.numerics.kernels.threads import kernel_threads
 from harness.numerics.kernels.workspace import POINT_TILE, new_nearest_two, new_tile_scratch
 
 #: Rows per block in the parallel assignment kernels: each block gets one scratch row of k squared
@@ -224,7 +225,8 @@ def assign_labels(X, centers):
     n = X.shape[0]
     labels = np.empty(n, dtype=np.int64)
     min_sqdist = np.empty(n, dtype=np.float64)
-    _assign_labels(X, centers, labels, min_sqdist)
+    with kernel_threads(n * centers.shape[0] * X.shape[1]):
+        _assign_labels(X, centers, labels, min_sqdist)
     return labels, min_sqdist
 
 

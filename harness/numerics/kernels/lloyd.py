@@ -25,6 +25,7 @@ from harness.numerics.kernels.bounds import (
 from harness.numerics.kernels.dense import _lloyd_dense
 from harness.numerics.kernels.distances import UNIT_ROUNDOFF, _assigned_sqdist, _centers_by_coordinate
 from harness.numerics.kernels.screening import _shifted_centers, use_gemm_screening
+from harness.numerics.kernels.threads import kernel_threads
 from harness.numerics.kernels.update import _combine_blocks
 from harness.numerics.kernels.workspace import new_lloyd_workspace
 
@@ -110,7 +111,18 @@ def use_bounds(d, k, bounds=None):
     return bool(bounds)
 
 
-def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_groups=None, use_gemm=None, bounds=None):
+def lloyd(
+    X,
+    centers,
+    max_iter,
+    block_rows=UPDATE_BLOCK_ROWS,
+    *,
+    stats=None,
+    n_groups=None,
+    use_gemm=None,
+    bounds=None,
+    threads=None,
+):
     """Run Lloyd's algorithm from ``centers``; see :func:`_lloyd`.
 
     Returns ``(centers, labels, min_sqdist, n_iter, converged)``.  If ``stats`` is a dict it receives
@@ -119,23 +131,26 @@ def lloyd(X, centers, max_iter, block_rows=UPDATE_BLOCK_ROWS, *, stats=None, n_g
     ``n_groups`` overrides the number of center groups of the bounds
     (:func:`center_groups`) and ``use_gemm`` the screening by matrix products
     (:func:`use_gemm_screening`), ``bounds`` whether bounds are kept at all (:func:`use_bounds`;
-    without them every assignment is plain, :func:`_lloyd_dense`); they change the work, never the
-    result.
+    without them every assignment is plain, :func:`_lloyd_dense`), and ``threads`` the number of
+    threads (default: one below :data:`~harness.numerics.kernels.threads.SERIAL_MAX_WORK` = n·k·d,
+    else numba's setting; :func:`~harness.numerics.kernels.threads.threads_for`); they change the
+    work, never the result.
     """
     n = X.shape[0]
     k, d = centers.shape
     min_sqdist = np.empty(n, dtype=np.float64)
     out = np.empty((k, d), dtype=X.dtype)
     start = np.ascontiguousarray(centers, dtype=X.dtype)
-    if use_bounds(d, k, bounds):
-        gemm = use_gemm_screening(n, d, k, use_gemm)
-        ws = new_lloyd_workspace(X, start, center_groups(start, n_groups, use_gemm=gemm), block_rows, gemm)
-        labels = ws.points.labels
-        with single_threaded_blas() if gemm else contextlib.nullcontext():
-            n_iter, converged, n_distances = _lloyd(X, max_iter, ws, min_sqdist, out)
-    else:
-        labels = np.empty(n, dtype=np.int64)
-        n_iter, converged, n_distances = _lloyd_dense(X, start, max_iter, block_rows, labels, min_sqdist, out)
+    with kernel_threads(n * k * d, threads):
+        if use_bounds(d, k, bounds):
+            gemm = use_gemm_screening(n, d, k, use_gemm)
+            ws = new_lloyd_workspace(X, start, center_groups(start, n_groups, use_gemm=gemm), block_rows, gemm)
+            labels = ws.points.labels
+            with single_threaded_blas() if gemm else contextlib.nullcontext():
+                n_iter, converged, n_distances = _lloyd(X, max_iter, ws, min_sqdist, out)
+        else:
+            labels = np.empty(n, dtype=np.int64)
+            n_iter, converged, n_distances = _lloyd_dense(X, start, max_iter, block_rows, labels, min_sqdist, out)
     if stats is not None:
         stats["distances"] = int(n_distances)
         stats["full_assignments"] = float(n_distances) / k

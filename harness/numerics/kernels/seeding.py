@@ -12,6 +12,7 @@ import numba
 import numpy as np
 
 from harness.config import NUMBA_FLAGS
+from harness.numerics.kernels.threads import kernel_threads
 
 #: Rows per block in :func:`_candidate_sqdists`: a block is copied coordinate-major (d × 64
 #: float64, 32 KiB for d = 64: one L1 cache) so that the distance loop runs across points.
@@ -197,13 +198,14 @@ def _kmeans_plusplus(X, first, uniforms, out_centers, out_indices):  # pragma: n
             out_centers[c, t] = X[out_indices[c], t]
 
 
-def kmeans_plusplus(X, k, rng, greedy=True):
+def kmeans_plusplus(X, k, rng, greedy=True, *, threads=None):
     """k-means++ seeding; ``greedy`` uses 2 + floor(ln k) candidates per step (as scikit-learn).
 
     ``rng`` is a :class:`numpy.random.Generator`; all random numbers are drawn here, outside the
     kernel, so the result is the same with and without the JIT.  Returns ``(centers, indices)``.
     Memory: a coordinate-major float64 copy of X (n·d·8 bytes) and 2·(2 + ⌊ln k⌋) + 1 rows of n
-    distances (3 when not greedy), for the duration of the call.
+    distances (3 when not greedy), for the duration of the call.  ``threads``: as
+    :func:`~harness.numerics.kernels.threads.threads_for` (one thread for small n·d·trials).
     """
     n = X.shape[0]
     n_trials = 2 + int(math.log(k)) if greedy else 1
@@ -211,5 +213,6 @@ def kmeans_plusplus(X, k, rng, greedy=True):
     uniforms = rng.random((max(k - 1, 0), n_trials))
     out = np.empty((k, X.shape[1]), dtype=X.dtype)
     indices = np.empty(k, dtype=np.int64)
-    _kmeans_plusplus(X, first, uniforms, out, indices)
+    with kernel_threads(n * X.shape[1] * n_trials, threads):
+        _kmeans_plusplus(X, first, uniforms, out, indices)
     return out, indices

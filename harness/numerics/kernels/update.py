@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from harness.config import NUMBA_FLAGS, UPDATE_BLOCK_ROWS
+from harness.numerics.kernels.threads import kernel_threads
 
 
 @numba.njit(**NUMBA_FLAGS)
@@ -72,6 +73,7 @@ def update_centers(X, labels, centers, block_rows=UPDATE_BLOCK_ROWS):
     block_counts = np.empty((n_blocks, k), dtype=np.int64)
     new_centers = np.empty((k, d), dtype=X.dtype)
     counts = np.empty(k, dtype=np.int64)
-    _block_sums(X, labels, block_sums, block_counts, block_rows)
+    with kernel_threads(n * d):
+        _block_sums(X, labels, block_sums, block_counts, block_rows)
     _combine_blocks(block_sums, block_counts, centers, new_centers, counts)
     return new_centers, counts

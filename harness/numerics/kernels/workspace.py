@@ -44,11 +44,11 @@ class GemmScratch(NamedTuple):
     """Scratch of one search by matrix products (:mod:`~harness.numerics.kernels.screening`), the
     exact tile's included (near-ties fall back to it)."""
 
-    xt_buf: np.ndarray  # (d·GEMM_ROWS,) float64: shifted points, coordinate-major
-    dot_buf: np.ndarray  # (largest group·GEMM_ROWS,) float64: the products
-    xnorm: np.ndarray  # (GEMM_ROWS,) float64: squared norms of the shifted points
-    sel: np.ndarray  # (2, GEMM_ROWS) float64: smallest and second-smallest screened value
-    sel_j: np.ndarray  # (GEMM_ROWS,) int64: where the smallest is
+    xt_buf: np.ndarray  # (GEMM_ROWS·d,) float32: shifted, scaled points, row by row
+    dot_buf: np.ndarray  # (largest group·GEMM_ROWS,) float32: the products
+    xnorm: np.ndarray  # (GEMM_ROWS,) float64: squared norms of the shifted, scaled points
+    sel: np.ndarray  # (2, GEMM_ROWS) float32: smallest and second-smallest screened value
+    sel_j: np.ndarray  # (GEMM_ROWS,) int32: where the smallest is
     fallback_rows: np.ndarray  # (rows,) int64: rows left to the exact tile
     fallback_pos: np.ndarray  # (rows,) int64: their positions in the search
     fallback: NearestTwo  # the exact tile's results for them
@@ -62,9 +62,10 @@ class ScreenedGroup(NamedTuple):
     members: np.ndarray  # (kg,) int64: the group's indices in current
     by_coordinate: np.ndarray  # (d, kg) float64: the group, coordinate-major
     origin: np.ndarray  # (d,) float64: the shift
-    shifted: np.ndarray  # (kg, d) float64: the group minus origin
-    shifted_norm2: np.ndarray  # (kg,) float64
-    max_norm: float  # the largest shifted norm in the group
+    shifted: np.ndarray  # (kg, d) float32: the group minus origin, times scale[0]
+    shifted_norm2: np.ndarray  # (kg,) float64: their squared norms
+    max_norm: float  # the largest shifted norm in the group (scaled units)
+    scale: np.ndarray  # (2,) float64: the power of two 2^-s applied after the shift, and 2^2s
 
 
 class GroupedCenters(NamedTuple):
@@ -80,9 +81,10 @@ class GroupedCenters(NamedTuple):
     moved: np.ndarray  # (k,) float64: how far each center moved in the last update
     half_gap: np.ndarray  # (k,) float64: half the distance to the nearest other center, shrunk
     origin: np.ndarray  # (d,) float64: the centers' mean (screening shifts everything by it)
-    shifted: np.ndarray  # (k, d) float64: current in members order minus origin
-    shifted_norm2: np.ndarray  # (k,) float64
+    shifted: np.ndarray  # (k, d) float32: (current in members order - origin)·scale[0], rounded
+    shifted_norm2: np.ndarray  # (k,) float64: their squared norms
     max_norm: np.ndarray  # (groups,) float64: largest shifted norm per group
+    scale: np.ndarray  # (2,) float64: 2^-s (the largest shifted norm is then in [1/2, 1)), 2^2s
     sq_scratch: np.ndarray  # (k,) float64
 
 
@@ -134,11 +136,11 @@ def new_gemm_scratch(d, max_group, rows, use_gemm):  # pragma: no cover - jitted
     gemm_rows = GEMM_ROWS if use_gemm else 1
     fallback_rows = rows if use_gemm else 1
     return GemmScratch(
-        np.empty(d * gemm_rows, dtype=np.float64),
-        np.empty(max_group * gemm_rows, dtype=np.float64),
+        np.empty(d * gemm_rows, dtype=np.float32),
+        np.empty(max_group * gemm_rows, dtype=np.float32),
         np.empty(gemm_rows, dtype=np.float64),
-        np.empty((2, gemm_rows), dtype=np.float64),
-        np.empty(gemm_rows, dtype=np.int64),
+        np.empty((2, gemm_rows), dtype=np.float32),
+        np.empty(gemm_rows, dtype=np.int32),
         np.empty(fallback_rows, dtype=np.int64),
         np.empty(fallback_rows, dtype=np.int64),
         new_nearest_two(fallback_rows),
@@ -164,9 +166,10 @@ def new_grouped_centers(centers, group_of, dtype):
         moved=np.zeros(k, dtype=np.float64),
         half_gap=np.zeros(k, dtype=np.float64),
         origin=np.empty(d, dtype=np.float64),
-        shifted=np.empty((k, d), dtype=np.float64),
+        shifted=np.empty((k, d), dtype=np.float32),
         shifted_norm2=np.empty(k, dtype=np.float64),
         max_norm=np.empty(n_groups, dtype=np.float64),
+        scale=np.ones(2, dtype=np.float64),
         sq_scratch=np.empty(k, dtype=np.float64),
     )
 
