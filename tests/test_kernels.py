@@ -580,3 +580,25 @@ def test_cache_probe_is_cold_in_an_empty_cache_and_warm_after_a_fit(tmp_path):
     assert run(probe).stdout.strip() == "True"
     assert list(tmp_path.glob("**/dense._lloyd_dense-*.nbi"))
     assert not list(tmp_path.glob("**/kernels._lloyd*.nbi"))  # the name before the split
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="no numba cache without the JIT")
+def test_every_kernel_cache_is_stamped_with_the_whole_kernel_package(tmp_path):
+    """numba stamps a cached function with its own file only, but a kernel's machine code holds the
+    kernels it calls from other modules and the constants it reads: every kernel's cache carries one
+    stamp over all the kernel modules and harness.config, so an edit anywhere invalidates them all
+    (no test or benchmark runs a stale kernel after a kernel edit)."""
+    from harness.numerics.kernels import stamp
+
+    for kernel in (kernels._lloyd, kernels._assign_grouped, kernels._nearest_two_rows_gemm, kernels._lloyd_dense):
+        locator = kernel._cache._impl.locator
+        assert isinstance(locator, (stamp.KernelCacheDirLocator, stamp.KernelInTreeLocator))
+        assert locator.get_source_stamp() == stamp.package_stamp()
+    assert any(path.endswith("screening.py") for path in stamp.stamp_files())
+    assert any(path.endswith(os.path.join("harness", "config.py")) for path in stamp.stamp_files())
+    files = [tmp_path / "bounds.py", tmp_path / "screening.py"]
+    for f in files:
+        f.write_text("x = 1\n")
+    before = stamp.package_stamp([str(f) for f in files])
+    files[1].write_text("x = 22\n")  # only the callee's module changes
+    assert stamp.package_stamp([str(f) for f in files]) != before

@@ -8,6 +8,10 @@ This package re-exports every name other code reads as ``kernels.name``.
 
 from __future__ import annotations
 
+# isort: off
+from harness.numerics.kernels import stamp as _stamp  # noqa: F401  (first: the cache stamp, before any kernel)
+
+# isort: on
 from harness.numerics.kernels.blas import single_threaded_blas
 from harness.numerics.kernels.bounds import (
     CENTERS_PER_GROUP,
