@@ -186,8 +186,7 @@ def _assign_grouped(X, ws, slack, lower_slack):  # pragma: no cover - jitted
                     glower[i, g] = math.sqrt(g_second[q] if group_of[best_idx[p]] == g else s)
             for p in range(m):
                 i = rows[p]
-                if best_idx[p] != labels[i]:
-                    changed += 1
+                changed += best_idx[p] != labels[i]  # branch-free
                 labels[i] = best_idx[p]
                 upper[i] = math.sqrt(best_sq[p])
         block_stats[b, 0] = changed

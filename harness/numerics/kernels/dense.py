@@ -38,17 +38,29 @@ def _nearest_rows_dense(X, lo, count, centers_t, tile_t, acc, best, best_j):  # 
         best[p] = np.inf
         best_j[p] = 0
     for j in range(k):
+        # the first coordinate's square starts the sum (0.0 + a == a exactly: the same sum), the
+        # last one's is added in the select's pass
+        c = centers_t[0, j]
         for p in range(DENSE_TILE):
-            acc[p] = 0.0
-        for t in range(d):
+            e = tile_t[0, p] - c
+            acc[p] = e * e
+        for t in range(1, d - 1):
             c = centers_t[t, j]
             for p in range(DENSE_TILE):
                 e = tile_t[t, p] - c
                 acc[p] += e * e
-        for p in range(DENSE_TILE):
-            s = acc[p]
-            best_j[p] = j if s < best[p] else best_j[p]
-            best[p] = min(best[p], s)
+        if d == 1:
+            for p in range(DENSE_TILE):
+                s = acc[p]
+                best_j[p] = j if s < best[p] else best_j[p]
+                best[p] = min(best[p], s)
+        else:
+            c = centers_t[d - 1, j]
+            for p in range(DENSE_TILE):
+                e = tile_t[d - 1, p] - c
+                s = acc[p] + e * e
+                best_j[p] = j if s < best[p] else best_j[p]
+                best[p] = min(best[p], s)
 
 
 @numba.njit(parallel=True, **NUMBA_FLAGS)
@@ -75,8 +87,7 @@ def _assign_dense(X, centers_t, labels, block_rows, block_sums, block_counts, bl
             for p in range(count):
                 i = lo + p
                 j = best_j[p]
-                if j != labels[i]:
-                    changed += 1
+                changed += j != labels[i]  # branch-free: early iterations change many labels
                 labels[i] = j
                 counts[j] += 1
                 for t in range(d):
