@@ -216,18 +216,19 @@ class CheckRunner:
     def __call__(self, X, k, *, init=None, seed=None) -> Fit:
         return self.screen(X, k, init, lambda: self._fit(X, k, init, seed))
 
-    def screen(self, X, k, init, call) -> Fit:
+    def screen(self, X, k, init, call, *, where: str = "") -> Fit:
         """Make one call of the target with ``call()`` (which returns a :class:`Fit` or raises
         :class:`TargetRaised` / :class:`BadOutput`) and apply the declaration to it: a raise is
         :class:`TargetError`, garbage a :class:`PropertyFailure`, and a raise or a drop the target
         declared (``empty_clusters``) is :class:`Excused` where a cell must empty on ``(X, k,
         init)``, a failure elsewhere.  A check that calls the target another way than through this
-        runner (another process, another layout) passes its call here."""
+        runner (another process, another layout) passes its call here; ``where`` (e.g. "given X
+        Fortran-ordered, ") starts the messages."""
         declared = self.target.empty_clusters
         try:
             fit = call()
         except TargetRaised as exc:
-            message = f"the target raised {exc}"
+            message = f"{where}the target raised {exc}"
             if declared == "raise":
                 why = empty_cell_reason(X, k, init)
                 if why is not None:
@@ -236,7 +237,7 @@ class CheckRunner:
                 message += "; it declares empty_clusters='raise', but no cell need empty here"
             raise TargetError(message, exc.traceback_text, exc.type_name) from None
         except BadOutput as exc:
-            raise PropertyFailure(f"the target's answer is not usable: {exc}") from None
+            raise PropertyFailure(f"{where}the target's answer is not usable: {exc}") from None
         if getattr(np.asarray(fit.raw_centers), "dtype", None) == np.float32 and self.target.precision == "float64":
             self.float32_centers = True
         if declared == "drop" and _fewer_rows(fit.raw_centers, k):
