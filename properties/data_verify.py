@@ -11,13 +11,8 @@ from __future__ import annotations
 import json
 import os
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from hypothesis import given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis.errors import Flaky
 
 from harness.cases.data_case import DataCase
 from harness.cases.data_file import Dataset
@@ -25,8 +20,8 @@ from harness.errors import InvalidArgument, NotApplicable
 from harness.json_io import write_json
 from harness.provenance import versions
 from harness.targets.runner import Runner
-from properties.engine import CheckResult, CheckRunner, _message_of, _status_of, run_case
-from properties.suite import CHECKS, profile_settings
+from properties.engine import CheckResult, CheckRunner, _message_of, _status_of, run_case, run_check
+from properties.suite import CHECKS
 from strategies.data_cases import data_cases
 
 __all__ = ["DATA_SCHEMA_VERSION", "DataVerification", "DataVerifyReport", "needs_model", "WHOLE_DATA_ROWS"]
@@ -251,73 +246,16 @@ def run_data_check(
     max_points: int = 400,
 ) -> CheckResult:
     """Run check ``name`` on ``max_examples`` cases drawn from ``dataset`` (the whole file, or
-    subsamples, with drawn starts), which Hypothesis shrinks on failure."""
-    base = profile_settings(profile)
-    if max_examples is not None:
-        base = settings(base, max_examples=max_examples)
-    state = {"case": None, "examples": 0, "applicable": 0, "reasons": {}}
-    check_runner = CheckRunner(runner)
-
-    def body(case):
-        state["case"] = case
-        state["examples"] += 1
-        if hasattr(check_runner, "new_case"):
-            check_runner.new_case()
-        try:
-            run_case(check_runner, name, case)
-        except NotApplicable as exc:
-            reason = str(exc).split(":")[0][:120]
-            state["reasons"][reason] = state["reasons"].get(reason, 0) + 1
-            return
-        state["applicable"] += 1
-
+    subsamples, with drawn starts), which Hypothesis shrinks on failure: the engine's
+    :func:`~properties.engine.run_check` with the data's cases in place of the drawn mixtures."""
     # the whole file is one of the draws, not an explicit example, so that a failure on it shrinks
     # toward a smaller subsample (and simpler start) that still fails
-    test = given(data_cases(dataset, k, max_points=max_points, whole_rows=WHOLE_DATA_ROWS))(body)
-    test = settings(base)(test)
-    test = hypothesis_seed(seed)(test)
-
-    start = time.perf_counter()
-    try:
-        test()
-    except (Exception, BaseException) as exc:  # noqa: BLE001 - CheckAborted is a BaseException
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        inner = exc.exceptions[0] if isinstance(exc, Flaky) and getattr(exc, "exceptions", None) else exc
-        status = _status_of(inner)
-        case = state["case"]
-        record = case.to_record() if case is not None else None
-        if status == "internal":
-            return CheckResult(
-                name=name,
-                status="internal",
-                examples=state["examples"],
-                applicable_examples=state["applicable"],
-                seconds=time.perf_counter() - start,
-                message="internal error of the harness:\n" + "".join(traceback.format_exception(inner)),
-                case=record,
-            )
-        message = _message_of(inner, case)
-        if isinstance(exc, Flaky):
-            message = "flaky: the failure did not reproduce on re-running the same case; " + message
-        return CheckResult(
-            name=name,
-            status=status,
-            examples=state["examples"],
-            applicable_examples=state["applicable"],
-            seconds=time.perf_counter() - start,
-            message=message,
-            case=record,
-            details=dict(getattr(inner, "details", {}) or {}),
-        )
-    applied = state["applicable"]
-    reasons = "; ".join(f"{why} ({count})" for why, count in sorted(state["reasons"].items(), key=lambda kv: -kv[1]))
-    return CheckResult(
-        name=name,
-        status="pass" if applied else "not-applicable",
-        examples=state["examples"],
-        applicable_examples=applied,
-        seconds=time.perf_counter() - start,
-        message="" if applied else f"no example of this data applied: {reasons}",
-        details={"not_applicable": state["reasons"]} if state["reasons"] else {},
+    return run_check(
+        runner,
+        name,
+        profile=profile,
+        seed=seed,
+        max_examples=max_examples,
+        cases=data_cases(dataset, k, max_points=max_points, whole_rows=WHOLE_DATA_ROWS),
+        not_applicable_message="no example of this data applied",
     )

@@ -378,6 +378,8 @@ def run_check(
     max_examples: int | None = None,
     explicit_cases: bool = True,
     fits: FitCache | None = None,
+    cases=None,
+    not_applicable_message: str = "no example applied to this target",
 ) -> CheckResult:
     """Run ``check_name`` on ``target`` (a :class:`Runner`, or anything
     :func:`~harness.targets.loader.load_target` accepts, run in-process) over the corner cases
@@ -385,12 +387,15 @@ def run_check(
     are, not shrunk) and ``max_examples`` drawn cases, which Hypothesis shrinks on failure.
 
     ``fits`` shares the target's answers with other checks of the same run (default: shared within
-    this check only)."""
+    this check only).  ``cases`` replaces the drawn cases by another strategy (e.g. cases drawn from
+    the user's data, :mod:`strategies.data_cases`; no corner cases then); when no example applies,
+    the result says ``not_applicable_message`` and why, with the count of each reason."""
     base = profile_settings(profile)
     if max_examples is not None:
         base = settings(base, max_examples=max_examples)
     state = {"case": None, "examples": 0, "applicable": 0, "output_calls": 0, "first_output": ""}
     excused = Counter()
+    reasons = Counter()  # why cases were not applicable (the first clause of each message)
     share = not makes_own_calls(check_name)
     runner = CheckRunner(as_runner(target), fits=fits if fits is not None else FitCache(), share=share)
     target = runner.target
@@ -411,7 +416,8 @@ def run_check(
         except Excused as exc:
             excused[exc.keyword] += 1
             return
-        except NotApplicable:
+        except NotApplicable as exc:
+            reasons[str(exc).split(":")[0][:120]] += 1
             return
         finally:
             printed = [o for o in runner.outputs if o]
@@ -423,10 +429,13 @@ def run_check(
         state["applicable"] += 1
 
     test = body
-    for c in reversed(_corner_cases() if explicit_cases and own_cases is None else ()):
-        if target.max_dim is None or c.dim <= target.max_dim:
-            test = example(c)(test)
-    test = given(own_cases(target) if own_cases is not None else _datasets_for(target))(test)
+    if cases is not None:
+        test = given(cases)(test)
+    else:
+        for c in reversed(_corner_cases() if explicit_cases and own_cases is None else ()):
+            if target.max_dim is None or c.dim <= target.max_dim:
+                test = example(c)(test)
+        test = given(own_cases(target) if own_cases is not None else _datasets_for(target))(test)
     test = settings(base)(test)
     test = hypothesis_seed(seed)(test)
 
@@ -483,9 +492,15 @@ def run_check(
             cause=cause,
             output=_joined_output(runner.outputs),
         )
-    status = "pass" if state["applicable"] else "not-applicable"
-    msg = "" if state["applicable"] else "no example applied to this target"
-    return result(status=status, message=msg, output=state["first_output"])
+    if state["applicable"]:
+        return result(status="pass", message="", output=state["first_output"])
+    why = "; ".join(f"{reason} ({count})" for reason, count in reasons.most_common())
+    return result(
+        status="not-applicable",
+        message=f"{not_applicable_message}: {why}" if why else not_applicable_message,
+        details={"not_applicable": dict(reasons)} if reasons else {},
+        output=state["first_output"],
+    )
 
 
 class CheckFailed(AssertionError):
