@@ -21,7 +21,7 @@ from harness.json_io import write_json
 from harness.provenance import versions
 from harness.targets.runner import Runner
 from properties.engine import CheckResult, CheckRunner, _message_of, _status_of, run_case, run_check
-from properties.suite import CHECKS
+from properties.suite import CHECKS, checks_for
 from strategies.data_cases import data_cases
 
 __all__ = ["DATA_SCHEMA_VERSION", "DataVerification", "DataVerifyReport", "needs_model", "WHOLE_DATA_ROWS"]
@@ -42,10 +42,6 @@ def needs_model(name: str) -> str | None:
 
 
 def _default_checks(target) -> list[str]:
-    try:
-        from properties.suite import checks_for  # the suite's per-kind list, where it has one
-    except ImportError:  # pragma: no cover - an older suite: every check
-        return list(CHECKS)
     return list(checks_for(target))
 
 

@@ -13,6 +13,7 @@ from harness.cases.data_case import DEFAULT_ROW_LIMIT, DataCase, subsample_rows
 from harness.cases.data_file import Dataset, read_data
 from harness.cli._options import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError, positive_int
 from harness.targets.runner import Runner
+from properties.data_verify import DataVerification
 
 __all__ = ["add_data_options", "limited_rows", "load_dataset", "run_verify_data"]
 
@@ -87,8 +88,6 @@ def _reference_flags(args) -> str:
 
 def run_verify_data(args, options) -> int:
     """``verify TARGET --data PATH --k K``: the checks that apply to fixed data, with coverage."""
-    from properties.data_verify import DataVerification
-
     if getattr(args, "data", None) is None:
         raise UsageError("--k: applies only with --data PATH (generated cases choose their own k)")
     if getattr(args, "k", None) is None:
