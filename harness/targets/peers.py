@@ -52,21 +52,21 @@ def lloyd_float32_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     )
 
 
-def _sklearn_kmeans(algorithm: str, max_iter: int):
-    cluster = require("sklearn.cluster", "peers", "the sklearn targets")
+def _sklearn_kmeans(estimator, max_iter: int, **options):
+    """The fit of a scikit-learn-style ``KMeans`` class (scikit-learn's, sklearnex's) configured to stop
+    only at a fixed point from our start; ``options`` are the class's own further parameters."""
 
     def fit(X, k, *, init=None, seed=None):
         # tol=0: scikit-learn then stops only when no label changes ("strict convergence"),
         # i.e. at a Lloyd fixed point.  n_init=1 with the given init, so the start is ours.
-        est = cluster.KMeans(
+        est = estimator(
             n_clusters=k,
             init="k-means++" if init is None else np.asarray(init, dtype=np.float64),
             n_init=1,
             max_iter=max_iter,
             tol=0.0,
-            algorithm=algorithm,
             random_state=seed,
-            copy_x=True,
+            **options,
         )
         est.fit(X)
         return {
@@ -82,7 +82,9 @@ def _sklearn_kmeans(algorithm: str, max_iter: int):
 def sklearn_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     return Target(
         "sklearn",
-        _sklearn_kmeans("lloyd", max_iter),
+        _sklearn_kmeans(
+            require("sklearn.cluster", "peers", "the sklearn targets").KMeans, max_iter, algorithm="lloyd", copy_x=True
+        ),
         empty_clusters="relocate",  # to the points farthest from their centers
         description="scikit-learn KMeans(algorithm='lloyd', tol=0)",
     )
@@ -91,7 +93,9 @@ def sklearn_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
 def sklearn_elkan_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     return Target(
         "sklearn-elkan",
-        _sklearn_kmeans("elkan", max_iter),
+        _sklearn_kmeans(
+            require("sklearn.cluster", "peers", "the sklearn targets").KMeans, max_iter, algorithm="elkan", copy_x=True
+        ),
         empty_clusters="relocate",
         description="scikit-learn KMeans(algorithm='elkan', tol=0)",
     )
@@ -110,23 +114,7 @@ def sklearnex_target(*, max_iter: int = PEER_MAX_ITER) -> Target:
     ``SKLEARNEX_VERBOSE=INFO`` logs "running accelerated version" on each fit that oneDAL ran.
     """
     cluster = require("sklearnex.cluster", "peers", "the sklearnex target")
-
-    def fit(X, k, *, init=None, seed=None):
-        est = cluster.KMeans(
-            n_clusters=k,
-            init="k-means++" if init is None else np.asarray(init, dtype=np.float64),
-            n_init=1,
-            max_iter=max_iter,
-            tol=0.0,
-            random_state=seed,
-        )
-        est.fit(X)
-        return {
-            "centers": est.cluster_centers_,
-            "labels": est.labels_,
-            "n_iter": est.n_iter_,
-            "converged": bool(est.n_iter_ < max_iter),
-        }
+    fit = _sklearn_kmeans(cluster.KMeans, max_iter)
 
     return Target(
         "sklearnex",
