@@ -11,6 +11,10 @@ with at every step up to near-ties within the derived margin.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -315,3 +319,21 @@ def test_small_problems_run_on_one_thread_and_the_setting_is_restored():
         with kernel_threads.kernel_threads(50):
             raise RuntimeError("kernel failed")
     assert numba.get_num_threads() == most
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ({}, ("passive", "10000")),  # nothing set: passive after a brief spin
+        ({"OMP_WAIT_POLICY": "active"}, ("active", None)),  # the user's policy keeps libgomp's spin count
+        ({"GOMP_SPINCOUNT": "0"}, (None, "0")),
+    ],
+)
+def test_openmp_wait_policy_is_a_brief_spin_unless_the_user_set_one(user, expected):
+    """Importing harness sets OpenMP's wait policy to a brief spin then sleep (passive with
+    ``GOMP_SPINCOUNT`` = 10000), and never touches either variable when the user set one."""
+    env = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(user)
+    code = "import os, harness; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(v) for v in expected]

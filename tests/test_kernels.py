@@ -426,6 +426,31 @@ def test_lloyd_matches_reference(case, max_iter, bounds, threads):
     np.testing.assert_allclose(min_sqdist, min_sqdist_ref, rtol=3 * sqdist_relative_error(X.shape[1]), atol=0)
 
 
+@pytest.mark.parametrize(
+    ("k", "d", "dtype"), [(8, 2, np.float64), (1, 3, np.float32), (32, 1, np.float64), (4, 8, np.float64)]
+)
+def test_dense_form_for_the_shape_is_the_generic_form_bit_for_bit(k, d, dtype):
+    """The dense iteration compiled for this (k, d) (``fixed_shape=True``; by default from
+    ``DENSE_FIXED_MIN_ROWS`` rows) returns the generic form's centers, labels, distances, count and
+    stopping state exactly, on one thread and on two; on exactly summable data with no near-tie on
+    the way, both follow the reference's trajectory."""
+    rng = np.random.default_rng(100 * k + d)
+    n = 20 * kernels.DENSE_TILE + 17  # a ragged last tile; with 500-row update blocks, a ragged last block
+    X = (rng.integers(-4000, 4001, size=(n, d)) / 64.0).astype(dtype)  # 1/64 grid: exact cell sums
+    init = X[rng.choice(n, k, replace=False)].copy()
+    generic = kernels.lloyd(X, init, 12, 500, bounds=False, fixed_shape=False)
+    for threads in (1, 2):
+        fixed = kernels.lloyd(X, init, 12, 500, bounds=False, fixed_shape=True, threads=threads)
+        for a, b in zip(fixed, generic):
+            np.testing.assert_array_equal(a, b)
+    out, labels, _, n_iter, converged = generic
+    centers_ref, labels_ref, n_iter_ref, converged_ref = reference.lloyd_ref(X, init, 12)
+    assert _reference_trajectory_is_unambiguous(X, init, n_iter_ref + 1), "pick data without near-ties"
+    assert (n_iter, converged) == (n_iter_ref, converged_ref)
+    np.testing.assert_array_equal(labels, labels_ref)
+    np.testing.assert_array_equal(out, centers_ref)
+
+
 def _check_lloyd_invariants(X, centers, max_iter, out, labels, min_sqdist, n_iter, converged, bounds=None):
     assert out.dtype == X.dtype and out.shape == centers.shape
     assert 1 <= n_iter <= max_iter

@@ -26,7 +26,14 @@ from harness.numerics.kernels.bounds import (
     center_groups,
 )
 from harness.numerics.kernels.cache import cache_is_warm
-from harness.numerics.kernels.dense import DENSE_TILE, _assign_dense, _lloyd_dense, _nearest_rows_dense
+from harness.numerics.kernels.dense import (
+    DENSE_FIXED_MIN_ROWS,
+    DENSE_TILE,
+    _assign_dense,
+    _lloyd_dense,
+    _nearest_rows_dense,
+    _nearest_rows_fixed,
+)
 from harness.numerics.kernels.distances import (
     ASSIGN_BLOCK_ROWS,
     UNIT_ROUNDOFF,
@@ -96,6 +103,7 @@ __all__ = [  # the public wrappers, then what tests, docs and the asv benchmarks
     "BlockPartials",
     "CENTERS_PER_GROUP",
     "CENTERS_PER_GROUP_GEMM",
+    "DENSE_FIXED_MIN_ROWS",
     "DENSE_MAX_CENTER_WORK",
     "DENSE_TILE",
     "GEMM_ERROR_FACTOR",
@@ -140,6 +148,7 @@ __all__ = [  # the public wrappers, then what tests, docs and the asv benchmarks
     "_lloyd_dense",
     "_movements",
     "_nearest_rows_dense",
+    "_nearest_rows_fixed",
     "_nearest_two_rows",
     "_nearest_two_rows_gemm",
     "_shifted_centers",

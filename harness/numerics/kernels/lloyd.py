@@ -22,7 +22,7 @@ from harness.numerics.kernels.bounds import (
     _movements,
     center_groups,
 )
-from harness.numerics.kernels.dense import _lloyd_dense
+from harness.numerics.kernels.dense import DENSE_FIXED_MIN_ROWS, _lloyd_dense
 from harness.numerics.kernels.distances import UNIT_ROUNDOFF, _assigned_sqdist, _centers_by_coordinate
 from harness.numerics.kernels.screening import _shifted_centers, use_gemm_screening
 from harness.numerics.kernels.threads import kernel_threads
@@ -122,6 +122,7 @@ def lloyd(
     use_gemm=None,
     bounds=None,
     threads=None,
+    fixed_shape=None,
 ):
     """Run Lloyd's algorithm from ``centers``; see :func:`_lloyd`.
 
@@ -131,10 +132,12 @@ def lloyd(
     ``n_groups`` overrides the number of center groups of the bounds
     (:func:`center_groups`) and ``use_gemm`` the screening by matrix products
     (:func:`use_gemm_screening`), ``bounds`` whether bounds are kept at all (:func:`use_bounds`;
-    without them every assignment is plain, :func:`_lloyd_dense`), and ``threads`` the number of
+    without them every assignment is plain, :func:`_lloyd_dense`), ``threads`` the number of
     threads (default: one below :data:`~harness.numerics.kernels.threads.SERIAL_MAX_WORK` = n·k·d,
-    else numba's setting; :func:`~harness.numerics.kernels.threads.threads_for`); they change the
-    work, never the result.
+    else numba's setting; :func:`~harness.numerics.kernels.threads.threads_for`), and
+    ``fixed_shape`` whether the dense iteration runs the form compiled for this (k, d) (default:
+    from :data:`~harness.numerics.kernels.dense.DENSE_FIXED_MIN_ROWS` rows); they change the work,
+    never the result.
     """
     n = X.shape[0]
     k, d = centers.shape
@@ -150,7 +153,11 @@ def lloyd(
                 n_iter, converged, n_distances = _lloyd(X, max_iter, ws, min_sqdist, out)
         else:
             labels = np.empty(n, dtype=np.int64)
-            n_iter, converged, n_distances = _lloyd_dense(X, start, max_iter, block_rows, labels, min_sqdist, out)
+            fixed = n >= DENSE_FIXED_MIN_ROWS if fixed_shape is None else bool(fixed_shape)
+            k_token, d_token = ((0,) * k, (0,) * d) if fixed else ((), ())
+            n_iter, converged, n_distances = _lloyd_dense(
+                X, start, max_iter, block_rows, labels, min_sqdist, out, k_token, d_token
+            )
     if stats is not None:
         stats["distances"] = int(n_distances)
         stats["full_assignments"] = float(n_distances) / k
