@@ -16,7 +16,7 @@ try:
 except ImportError:  # an older commit: asv imports every module here when it discovers benchmarks
     pytestmark = pytest.mark.skip(reason="harness.studies.bench is not in this commit")
 
-TARGETS = ["lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "faiss"]
+TARGETS = ["lloyd", "lloyd-float32", "sklearn", "sklearn-elkan", "sklearnex", "faiss"]
 
 
 @pytest.mark.parametrize("target", TARGETS)
