@@ -7,9 +7,9 @@ is unrolled so that a point's running minimum stays in registers.  The form is c
 *shape tokens*, ``k_token`` and ``d_token``: tuples whose lengths are k and d (numba types a tuple
 by its length, so ``len(token)`` is a compile-time constant), or both empty for the form that
 serves any shape.  (Tokens rather than :func:`numba.literally`: a literal argument sends every call
-back through numba's compiler, about 20 ms a call.)  The fixed form compiles once per (k, d) (about
-2 s, then numba's disk cache), so :func:`~harness.numerics.kernels.lloyd.lloyd` uses it from
-``DENSE_FIXED_MIN_ROWS`` rows.
+back through numba's compiler, about 20 ms a call.)  The fixed form compiles once per (k, d)
+(the driver and the assignment, 5-10 s on two cores; numba's disk cache keeps it), so
+:func:`~harness.numerics.kernels.lloyd.lloyd` uses it from ``DENSE_FIXED_MIN_ROWS`` rows.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ DENSE_TILE = 64
 #: From this many rows, :func:`~harness.numerics.kernels.lloyd.lloyd` runs the dense iteration
 #: compiled for the problem's (k, d) (:func:`_nearest_rows_fixed`).  Measured on a 2-core AMD EPYC,
 #: one thread, one assignment of 200000 rows, generic against fixed: (k, d) = (8, 2) 2.12 / 1.34 ms,
-#: (16, 2) 2.07 / 1.18, (8, 4) 1.50 / 1.17, (32, 1) 2.76 / 1.46, (4, 8) 2.61 / 1.92; a first compile
-#: of a new (k, d) costs about 2 s, paid back from about 10⁸ point-iterations, so small problems
-#: (verify's cases stop at 12,000 rows) keep the generic form.
+#: (16, 2) 2.07 / 1.18, (8, 4) 1.50 / 1.17, (32, 1) 2.76 / 1.46, (4, 8) 2.61 / 1.92.  A first
+#: compile of a new (k, d) costs 5-10 s, paid back after about 10⁹ point-iterations (about 4 ns
+#: saved per point and iteration) summed over the runs that load it from numba's cache; small
+#: problems (verify's cases stop at 12,000 rows) keep the generic form.
 DENSE_FIXED_MIN_ROWS = 2**16
 
 

@@ -14,7 +14,8 @@ import numba
 
 #: OpenMP's wait policy for numba's threads (libgomp reads ``OMP_WAIT_POLICY`` and
 #: ``GOMP_SPINCOUNT`` when it loads, at numba's first parallel region): an idle thread spins
-#: ``GOMP_SPINCOUNT`` times (a ``pause`` each, about 0.2 ms in all) after a region, then sleeps.
+#: ``GOMP_SPINCOUNT`` times (a ``pause`` each: 0.2-0.5 ms in all, by the CPU's pause latency)
+#: after a region, then sleeps.
 #:
 #: - Spinning without end (libgomp's default spins 300,000 times, ``active`` for ever) holds the
 #:   core on a loaded machine: measured on the 2-core Intel Xeon with about ten other runnable
