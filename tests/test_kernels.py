@@ -426,6 +426,14 @@ def test_lloyd_matches_reference(case, max_iter, bounds, threads):
     np.testing.assert_allclose(min_sqdist, min_sqdist_ref, rtol=3 * sqdist_relative_error(X.shape[1]), atol=0)
 
 
+def test_the_form_compiled_for_the_shape_is_chosen_for_many_rows_and_tiny_center_work():
+    big = kernels.DENSE_FIXED_MIN_ROWS
+    assert kernels.use_fixed_shape(big, 2, 8) and kernels.use_fixed_shape(big, 1, 31)
+    assert not kernels.use_fixed_shape(big - 1, 2, 8)  # verify's cases: the generic form, no compile
+    assert not kernels.use_fixed_shape(big, 8, 32)  # bounds=False forced at k·d = 256: not unrolled
+    assert kernels.use_fixed_shape(10, 2, 8, True) and not kernels.use_fixed_shape(big, 2, 8, False)
+
+
 @pytest.mark.parametrize(
     ("k", "d", "dtype"), [(8, 2, np.float64), (1, 3, np.float32), (32, 1, np.float64), (4, 8, np.float64)]
 )

@@ -47,7 +47,7 @@ from harness.numerics.kernels.distances import (
     assign_labels,
     objective,
 )
-from harness.numerics.kernels.lloyd import DENSE_MAX_CENTER_WORK, _lloyd, lloyd, use_bounds
+from harness.numerics.kernels.lloyd import DENSE_MAX_CENTER_WORK, _lloyd, lloyd, use_bounds, use_fixed_shape
 from harness.numerics.kernels.screening import (
     GEMM_ERROR_FACTOR,
     GEMM_MAX_R2,
@@ -94,6 +94,7 @@ __all__ = [  # the public wrappers, then what tests, docs and the asv benchmarks
     "center_groups",
     "nearest_two",
     "use_bounds",
+    "use_fixed_shape",
     "use_gemm_screening",
     "cache_is_warm",
     "single_threaded_blas",

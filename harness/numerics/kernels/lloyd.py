@@ -111,6 +111,17 @@ def use_bounds(d, k, bounds=None):
     return bool(bounds)
 
 
+def use_fixed_shape(n, d, k, fixed_shape=None):
+    """Whether the dense iteration runs the form compiled for this (k, d)
+    (:func:`~harness.numerics.kernels.dense._nearest_rows_fixed`): from
+    :data:`~harness.numerics.kernels.dense.DENSE_FIXED_MIN_ROWS` rows when k·d ≤
+    ``DENSE_MAX_CENTER_WORK`` (it unrolls k·d terms per point; ``bounds=False`` can force the dense
+    path at any k·d), unless ``fixed_shape`` says otherwise.  Either way the result is the same."""
+    if fixed_shape is None:
+        return n >= DENSE_FIXED_MIN_ROWS and k * d <= DENSE_MAX_CENTER_WORK
+    return bool(fixed_shape)
+
+
 def lloyd(
     X,
     centers,
@@ -135,9 +146,8 @@ def lloyd(
     without them every assignment is plain, :func:`_lloyd_dense`), ``threads`` the number of
     threads (default: one below :data:`~harness.numerics.kernels.threads.SERIAL_MAX_WORK` = n·k·d,
     else numba's setting; :func:`~harness.numerics.kernels.threads.threads_for`), and
-    ``fixed_shape`` whether the dense iteration runs the form compiled for this (k, d) (default:
-    from :data:`~harness.numerics.kernels.dense.DENSE_FIXED_MIN_ROWS` rows); they change the work,
-    never the result.
+    ``fixed_shape`` whether the dense iteration runs the form compiled for this (k, d)
+    (:func:`use_fixed_shape`); they change the work, never the result.
     """
     n = X.shape[0]
     k, d = centers.shape
@@ -153,7 +163,7 @@ def lloyd(
                 n_iter, converged, n_distances = _lloyd(X, max_iter, ws, min_sqdist, out)
         else:
             labels = np.empty(n, dtype=np.int64)
-            fixed = n >= DENSE_FIXED_MIN_ROWS if fixed_shape is None else bool(fixed_shape)
+            fixed = use_fixed_shape(n, d, k, fixed_shape)
             k_token, d_token = ((0,) * k, (0,) * d) if fixed else ((), ())
             n_iter, converged, n_distances = _lloyd_dense(
                 X, start, max_iter, block_rows, labels, min_sqdist, out, k_token, d_token
