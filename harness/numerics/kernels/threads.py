@@ -13,38 +13,37 @@ import os
 import numba
 
 #: OpenMP's wait policy for numba's threads (libgomp reads ``OMP_WAIT_POLICY`` and
-#: ``GOMP_SPINCOUNT`` when it loads, at numba's first parallel region): an idle thread spins
-#: ``GOMP_SPINCOUNT`` times (a ``pause`` each: 0.2-0.5 ms in all, by the CPU's pause latency)
-#: after a region, then sleeps.
+#: ``GOMP_SPINCOUNT`` when it loads, at numba's first parallel region): ``passive``, an idle thread
+#: sleeps at once after a region.
 #:
-#: - Spinning without end (libgomp's default spins 300,000 times, ``active`` for ever) holds the
-#:   core on a loaded machine: measured on the 2-core Intel Xeon with about ten other runnable
-#:   processes, 30 iterations, median of 7: at 200000x16x64 1.30-1.40 s passive against
-#:   2.13-2.44 s spinning, at 200000x2x8 0.15-0.20 s against 0.48-0.88 s.
-#: - Sleeping at once (``passive``) makes every region wake its threads; in a virtual machine an
-#:   idle core's wake-up is slow.  Measured on the 2-core AMD EPYC, idle, lloyd 200000x2x8, 30
-#:   iterations, a 0.15 s pause before each call, median of 7: passive 0.055 s; spin counts 1,000
-#:   0.054, 3,000 0.051, 10,000 0.032, 30,000 0.032; ``active`` 0.032.  On the Intel Xeon, passive
-#:   0.046 s against active 0.024 s.
+#: - Spinning holds the core on a loaded machine.  On the 2-core Intel Xeon with about ten other
+#:   runnable processes, 30 iterations, median of 7: at 200000x16x64 1.30-1.40 s passive against
+#:   2.13-2.44 s with libgomp's default spin (300,000 ``pause``), at 200000x2x8 0.15-0.20 s against
+#:   0.48-0.88 s.  Even a brief spin costs: on the 2-core AMD EPYC with one other busy process,
+#:   lloyd 200000x2x8, two threads against one: 0.050 / 0.049 s passive, 0.078 / 0.053-0.060 s with
+#:   ``GOMP_SPINCOUNT=10000``.
+#: - Sleeping at once makes every region wake its threads, which in a virtual machine is slow after
+#:   an idle spell: on the idle AMD EPYC, lloyd 200000x2x8, 30 iterations, a 0.15 s pause before each
+#:   call, median of 7: passive 0.055 s; ``GOMP_SPINCOUNT`` 1,000 0.054, 3,000 0.051, 10,000 0.032;
+#:   ``active`` 0.032.  ``kmeans-harness bench`` against oneDAL at 200000x2x8: 2.1-2.2x passive,
+#:   3.0-3.4x with 10,000 spins.
 #:
-#: So: passive, with 10,000 spins first.  Set when :mod:`harness` is imported, never over the
-#: user's own setting of either variable (a user's ``OMP_WAIT_POLICY`` alone keeps libgomp's own
-#: spin count for it); it also applies to other libgomp copies that load later in the process
+#: So passive, which keeps up on a loaded machine; on an idle one set ``GOMP_SPINCOUNT=10000``
+#: yourself.  Set when :mod:`harness` is imported, never over the user's own ``OMP_WAIT_POLICY``
+#: or ``GOMP_SPINCOUNT``; it also applies to other libgomp copies that load later in the process
 #: (scikit-learn's, faiss's), alike for every bench contender.
 OMP_WAIT_POLICY = "passive"
-GOMP_SPINCOUNT = "10000"
 
 
-def brief_spin_openmp_threads() -> None:
-    """Set ``OMP_WAIT_POLICY`` and ``GOMP_SPINCOUNT`` unless the user set either (OpenMP reads them
+def passive_openmp_threads() -> None:
+    """Set ``OMP_WAIT_POLICY`` unless the user set it or ``GOMP_SPINCOUNT`` (OpenMP reads them
     when it loads)."""
     if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return
     os.environ["OMP_WAIT_POLICY"] = OMP_WAIT_POLICY
-    os.environ["GOMP_SPINCOUNT"] = GOMP_SPINCOUNT
 
 
-brief_spin_openmp_threads()
+passive_openmp_threads()
 
 #: Below this much work per parallel region (point-center-coordinate terms: n·k·d for an
 #: assignment, n·d·trials for a k-means++ step, n·d for an update), a call runs on one thread.
